@@ -1,0 +1,1068 @@
+//! The connection task: one tokio task owns one [`Connection`] and its transport.
+//!
+//! Loop, following the call order documented on `Connection`:
+//! 1. wait for the first of: bytes to read, room to write, a command from a handle, a timer;
+//! 2. feed it in (`handle_input`, a `send_*` call, `handle_timeout`);
+//! 3. drain `poll_event` and route each event to the stream's waiter;
+//! 4. move queued application data into the connection as `send_capacity` allows;
+//! 5. append `poll_transmit` output to ONE buffer, written by as few syscalls as the transport
+//!    takes (one batch, one write when the socket has room), then flushed.
+//!
+//! Backpressure: DATA is pulled out of the connection only while less than [`OUT_HIGH`] bytes
+//! are waiting to be written, so a slow peer keeps the data inside the connection's bounded send
+//! buffers and, through `send_capacity`, stalls the tasks producing it. Reading stops while more
+//! than [`READ_PAUSE`] bytes of output are unwritten: a peer that sends without reading our
+//! answers (PING or SETTINGS floods) cannot make us buffer without bound.
+
+use crate::body::{BodyEvent, RecvBody};
+use crate::headers;
+use crate::Error;
+use bytes::Bytes;
+use h2proto::frame::Frame;
+use h2proto::{Connection, ErrorCode, Event, Header, StreamId};
+use http::Response;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::sync::{mpsc, oneshot};
+
+/// Stop pulling frames out of the connection while this much output is unwritten.
+const OUT_HIGH: usize = 256 << 10;
+/// Stop reading while this much output is unwritten.
+const READ_PAUSE: usize = 1 << 20;
+/// Read buffer size.
+const READ_BUF: usize = 64 << 10;
+/// After a graceful shutdown, once no stream is left, close even if the connection has not
+/// finished its GOAWAY exchange within this long.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Called for every frame sent (`true`) or received (`false`), with the decoded header list of
+/// HEADERS and PUSH_PROMISE frames. Enabling it turns on `Config::trace_frames`.
+pub type FrameTrace = Arc<dyn Fn(bool, &Frame, Option<&[Header]>) + Send + Sync>;
+
+/// The result a client waits for: the response head and a streaming body.
+pub(crate) type ResponseResult = Result<Response<RecvBody>, Error>;
+
+/// What a handle (client `SendRequest`, server handler task, body) asks of the connection task.
+pub(crate) enum Command {
+    Request {
+        headers: Vec<Header>,
+        end_stream: bool,
+        reply: oneshot::Sender<Result<(StreamId, oneshot::Receiver<ResponseResult>), Error>>,
+    },
+    Respond {
+        id: StreamId,
+        headers: Vec<Header>,
+        end_stream: bool,
+    },
+    Push {
+        associated: StreamId,
+        request: Vec<Header>,
+        reply: oneshot::Sender<Result<StreamId, Error>>,
+    },
+    Data {
+        id: StreamId,
+        data: Bytes,
+        end_stream: bool,
+        done: oneshot::Sender<Result<(), Error>>,
+    },
+    Trailers {
+        id: StreamId,
+        headers: Vec<Header>,
+    },
+    Reset {
+        id: StreamId,
+        code: ErrorCode,
+    },
+    Release {
+        id: StreamId,
+        n: usize,
+    },
+    DropBody {
+        id: StreamId,
+    },
+    /// Every client handle is gone: finish the open streams, then close.
+    Close,
+}
+
+pub(crate) type CommandTx = mpsc::UnboundedSender<Command>;
+
+/// Called by the driver for each request a server receives (spawns the handler).
+pub(crate) type Dispatch = Arc<dyn Fn(StreamId, http::Request<RecvBody>, CommandTx) + Send + Sync>;
+
+/// A response pushed by the server (RFC 9113 §8.4), as seen by the client.
+pub struct PushedResponse {
+    request: http::Request<()>,
+    response: oneshot::Receiver<ResponseResult>,
+}
+
+impl PushedResponse {
+    /// The promised request (from the PUSH_PROMISE header block).
+    pub fn request(&self) -> &http::Request<()> {
+        &self.request
+    }
+
+    /// Waits for the pushed response.
+    pub async fn response(self) -> Result<Response<RecvBody>, Error> {
+        self.response.await.unwrap_or(Err(Error::ConnectionClosed))
+    }
+
+    /// Both parts.
+    pub fn into_parts(self) -> (http::Request<()>, PushedResponseFuture) {
+        (self.request, PushedResponseFuture(self.response))
+    }
+}
+
+/// The response half of a [`PushedResponse`].
+pub struct PushedResponseFuture(oneshot::Receiver<ResponseResult>);
+
+impl Future for PushedResponseFuture {
+    type Output = ResponseResult;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ResponseResult> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(Error::ConnectionClosed)))
+    }
+}
+
+/// Role-specific state.
+pub(crate) enum Side {
+    Server {
+        dispatch: Dispatch,
+        /// The body of an h2c Upgrade request, delivered on stream 1 (RFC 7540 §3.2).
+        upgrade_body: Option<Bytes>,
+    },
+    Client {
+        /// Requests waiting for a stream slot under the peer's MAX_CONCURRENT_STREAMS.
+        queue: VecDeque<QueuedRequest>,
+        pushes: Option<mpsc::UnboundedSender<PushedResponse>>,
+    },
+}
+
+pub(crate) struct QueuedRequest {
+    headers: Vec<Header>,
+    end_stream: bool,
+    reply: oneshot::Sender<Result<(StreamId, oneshot::Receiver<ResponseResult>), Error>>,
+}
+
+/// Application data waiting for send capacity.
+struct PendingData {
+    data: Bytes,
+    end_stream: bool,
+    done: Option<oneshot::Sender<Result<(), Error>>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    body_tx: Option<mpsc::UnboundedSender<BodyEvent>>,
+    response_tx: Option<oneshot::Sender<ResponseResult>>,
+    pending: VecDeque<PendingData>,
+    trailers: Option<Vec<Header>>,
+    /// The application dropped the receive body: credit for later DATA goes back at once.
+    discard: bool,
+}
+
+/// Options of one connection task.
+pub(crate) struct Options {
+    pub trace: Option<FrameTrace>,
+    /// Resolves when the server starts a graceful shutdown, with the drain deadline.
+    pub shutdown: Option<Pin<Box<dyn Future<Output = Instant> + Send>>>,
+}
+
+/// One connection task. Built by the client and server modules, then [`Driver::run`].
+pub(crate) struct Driver<IO> {
+    io: IO,
+    conn: Connection,
+    side: Side,
+    cmd_tx: CommandTx,
+    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    streams: HashMap<StreamId, Slot>,
+    blocked: HashSet<StreamId>,
+    out: Vec<u8>,
+    out_pos: usize,
+    needs_flush: bool,
+    inbuf: Box<[u8]>,
+    read_closed: bool,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    timer_at: Option<Instant>,
+    trace: Option<FrameTrace>,
+    shutdown: Option<Pin<Box<dyn Future<Output = Instant> + Send>>>,
+    /// Hard deadline of a graceful shutdown.
+    deadline: Option<Instant>,
+    /// Close once no stream is left (client handles dropped, GOAWAY received, shutdown).
+    close_when_idle: bool,
+    idle_since: Option<Instant>,
+    goaway: Option<(StreamId, ErrorCode, String)>,
+}
+
+enum Wake {
+    Read(usize),
+    Io(std::io::Error),
+    Command(Command),
+    Timer,
+    Shutdown(Instant),
+    Progress,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
+    pub(crate) fn new(
+        io: IO,
+        conn: Connection,
+        side: Side,
+        options: Options,
+        channel: (CommandTx, mpsc::UnboundedReceiver<Command>),
+    ) -> Driver<IO> {
+        let (cmd_tx, cmd_rx) = channel;
+        Driver {
+            io,
+            conn,
+            side,
+            cmd_tx,
+            cmd_rx,
+            streams: HashMap::new(),
+            blocked: HashSet::new(),
+            out: Vec::with_capacity(64 << 10),
+            out_pos: 0,
+            needs_flush: false,
+            inbuf: vec![0u8; READ_BUF].into_boxed_slice(),
+            read_closed: false,
+            timer: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
+            timer_at: None,
+            trace: options.trace,
+            shutdown: options.shutdown,
+            deadline: None,
+            close_when_idle: false,
+            idle_since: None,
+            goaway: None,
+        }
+    }
+
+    /// Feeds bytes that were read before the driver took over (sniffed preface, h2c leftovers).
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            let _ = self.conn.handle_input(bytes, Instant::now());
+        }
+    }
+
+    /// Runs the connection to its end. Returns the connection error, if it ended with one.
+    pub(crate) async fn run(mut self) -> Result<(), Error> {
+        let result = self.run_loop().await;
+        let err = match &result {
+            Err(e) => e.duplicate(),
+            Ok(()) => match self.conn.error() {
+                Some(e) if e.code != ErrorCode::NO_ERROR => Error::Connection(e.clone()),
+                _ => Error::ConnectionClosed,
+            },
+        };
+        self.fail_all(&err);
+        self.close_transport().await;
+        result
+    }
+
+    /// Closes the write side, then reads and discards until the peer closes too (or
+    /// [`LINGER`]). Dropping a socket with unread input makes the kernel send RST, and an RST
+    /// can destroy response data the peer has received but not yet read.
+    async fn close_transport(&mut self) {
+        let _ = tokio::time::timeout(LINGER, self.io.shutdown()).await;
+        if self.read_closed {
+            return;
+        }
+        let io = &mut self.io;
+        let buf = &mut self.inbuf;
+        let _ = tokio::time::timeout(LINGER, async {
+            while let Ok(n) = io.read(buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    async fn run_loop(&mut self) -> Result<(), Error> {
+        loop {
+            self.step();
+            if self.finished() {
+                return match self.conn.error() {
+                    Some(e) if e.code != ErrorCode::NO_ERROR => Err(Error::Connection(e.clone())),
+                    _ => Ok(()),
+                };
+            }
+            match poll_fn(|cx| self.poll_wake(cx)).await {
+                Wake::Read(0) => {
+                    self.read_closed = true;
+                    if !self.conn.is_closed() {
+                        // The transport ended under us: nothing more can be sent or received.
+                        return match self.conn.error() {
+                            Some(e) if e.code != ErrorCode::NO_ERROR => {
+                                Err(Error::Connection(e.clone()))
+                            }
+                            _ if self.streams.is_empty() => Ok(()),
+                            _ => Err(Error::ConnectionClosed),
+                        };
+                    }
+                }
+                Wake::Read(n) => {
+                    let now = Instant::now();
+                    let _ = self.conn.handle_input(&self.inbuf[..n], now);
+                }
+                Wake::Io(e) => return Err(Error::Io(e)),
+                Wake::Command(cmd) => {
+                    self.command(cmd);
+                    // Take every command already queued before writing: one batch, one write.
+                    while let Ok(cmd) = self.cmd_rx.try_recv() {
+                        self.command(cmd);
+                    }
+                }
+                Wake::Timer => {
+                    self.timer_at = None;
+                    self.timeout(Instant::now());
+                }
+                Wake::Shutdown(deadline) => {
+                    self.shutdown = None;
+                    self.begin_shutdown(deadline);
+                }
+                Wake::Progress => {}
+            }
+        }
+    }
+
+    /// True when the task may end: the connection is closed (or must close) and output is out.
+    fn finished(&self) -> bool {
+        let flushed = self.out_pos == self.out.len() && !self.needs_flush;
+        if !flushed {
+            return false;
+        }
+        if self.conn.is_closed() || self.read_closed {
+            return true;
+        }
+        let idle = self.streams.is_empty() && self.queue_is_empty();
+        self.close_when_idle && idle && self.linger_over()
+    }
+
+    fn linger_over(&self) -> bool {
+        match (self.idle_since, &self.side) {
+            // A client closes as soon as it is idle; a server lets its GOAWAY exchange finish.
+            (_, Side::Client { .. }) => true,
+            (Some(t), Side::Server { .. }) => t.elapsed() >= LINGER,
+            (None, _) => false,
+        }
+    }
+
+    fn queue_is_empty(&self) -> bool {
+        match &self.side {
+            Side::Client { queue, .. } => queue.is_empty(),
+            Side::Server { .. } => true,
+        }
+    }
+
+    fn begin_shutdown(&mut self, deadline: Instant) {
+        let now = Instant::now();
+        self.conn.graceful_shutdown(now);
+        self.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
+        self.close_when_idle = true;
+        if self.streams.is_empty() {
+            // The linger counts from the GOAWAY, not from when the connection went idle.
+            self.idle_since = Some(now);
+        }
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        self.conn.handle_timeout(now);
+        if let Some(d) = self.deadline {
+            if now >= d && !self.conn.is_closed() {
+                // The drain deadline passed: stop waiting for the streams still open.
+                self.conn.goaway(
+                    ErrorCode::NO_ERROR,
+                    Bytes::from_static(b"shutdown deadline"),
+                );
+                self.read_closed = true;
+            }
+        }
+    }
+
+    /// Steps 3-5 of the loop: events, pending data, output, timer.
+    fn step(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = self.conn.poll_event() {
+                progressed = true;
+                self.event(ev);
+            }
+            if !self.blocked.is_empty() {
+                let ids: Vec<StreamId> = self.blocked.drain().collect();
+                for id in ids {
+                    self.flush_stream(id);
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        let now = Instant::now();
+        while self.out.len() - self.out_pos < OUT_HIGH
+            && self.conn.poll_transmit(now, &mut self.out)
+        {
+            self.needs_flush = true;
+        }
+        // Events raised while transmitting (sent-frame traces, streams closed by END_STREAM).
+        while let Some(ev) = self.conn.poll_event() {
+            self.event(ev);
+        }
+        if self.streams.is_empty() {
+            self.idle_since.get_or_insert(now);
+        } else {
+            self.idle_since = None;
+        }
+        self.arm_timer();
+    }
+
+    fn arm_timer(&mut self) {
+        let mut at = self.conn.poll_timeout();
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                at = Some(at.map_or(t, |a: Instant| a.min(t)));
+            }
+        };
+        consider(self.deadline);
+        if self.close_when_idle && matches!(self.side, Side::Server { .. }) {
+            consider(self.idle_since.map(|t| t + LINGER));
+        }
+        if at != self.timer_at {
+            self.timer_at = at;
+            if let Some(t) = at {
+                self.timer.as_mut().reset(tokio::time::Instant::from_std(t));
+            }
+        }
+    }
+
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        let mut progressed = false;
+        while self.out_pos < self.out.len() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.out[self.out_pos..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Wake::Io(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.out_pos += n;
+                    progressed = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Wake::Io(e)),
+                Poll::Pending => break,
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.needs_flush {
+                match Pin::new(&mut self.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.needs_flush = false;
+                        progressed = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Wake::Io(e)),
+                    Poll::Pending => {}
+                }
+            }
+        }
+        if progressed {
+            return Poll::Ready(Wake::Progress);
+        }
+        if let Poll::Ready(Some(cmd)) = self.cmd_rx.poll_recv(cx) {
+            return Poll::Ready(Wake::Command(cmd));
+        }
+        if !self.read_closed && self.out.len() - self.out_pos < READ_PAUSE {
+            let mut buf = ReadBuf::new(&mut self.inbuf);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => return Poll::Ready(Wake::Read(buf.filled().len())),
+                // A TLS peer that closes without close_notify: the HTTP/2 layer decides whether
+                // anything was lost (open streams fail), so treat it as a plain end of input.
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Poll::Ready(Wake::Read(0))
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Wake::Io(e)),
+                Poll::Pending => {}
+            }
+        }
+        if let Some(sd) = self.shutdown.as_mut() {
+            if let Poll::Ready(deadline) = sd.as_mut().poll(cx) {
+                return Poll::Ready(Wake::Shutdown(deadline));
+            }
+        }
+        if self.timer_at.is_some() && self.timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Wake::Timer);
+        }
+        Poll::Pending
+    }
+
+    // ---- commands from handles ----
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Request {
+                headers,
+                end_stream,
+                reply,
+            } => self.start_request(QueuedRequest {
+                headers,
+                end_stream,
+                reply,
+            }),
+            Command::Respond {
+                id,
+                headers,
+                end_stream,
+            } => {
+                if let Err(e) = self.conn.send_response(id, headers, end_stream) {
+                    self.fail_stream(id, Error::Protocol(e));
+                }
+            }
+            Command::Push {
+                associated,
+                request,
+                reply,
+            } => {
+                let result = self.conn.send_push_promise(associated, request);
+                if let Ok(promised) = result {
+                    self.streams.insert(promised, Slot::default());
+                }
+                let _ = reply.send(result.map_err(Error::Protocol));
+            }
+            Command::Data {
+                id,
+                data,
+                end_stream,
+                done,
+            } => match self.streams.get_mut(&id) {
+                Some(slot) => {
+                    slot.pending.push_back(PendingData {
+                        data,
+                        end_stream,
+                        done: Some(done),
+                    });
+                    self.flush_stream(id);
+                }
+                None => {
+                    let _ = done.send(Err(Error::Reset {
+                        code: ErrorCode::STREAM_CLOSED,
+                        remote: false,
+                    }));
+                }
+            },
+            Command::Trailers { id, headers } => {
+                if let Some(slot) = self.streams.get_mut(&id) {
+                    slot.trailers = Some(headers);
+                    self.flush_stream(id);
+                }
+            }
+            Command::Reset { id, code } => {
+                let _ = self.conn.reset_stream(id, code);
+            }
+            Command::Release { id, n } => self.conn.release_capacity(id, n),
+            Command::DropBody { id } => {
+                let client = matches!(self.side, Side::Client { .. });
+                if let Some(slot) = self.streams.get_mut(&id) {
+                    slot.discard = true;
+                    slot.body_tx = None;
+                    if client {
+                        // The response is no longer wanted (RFC 9113 §8.1: CANCEL).
+                        let _ = self.conn.reset_stream(id, ErrorCode::CANCEL);
+                    }
+                }
+            }
+            Command::Close => {
+                // Client: GOAWAY (§6.8); the streams in flight still finish.
+                self.close_when_idle = true;
+                self.conn.graceful_shutdown(Instant::now());
+            }
+        }
+    }
+
+    fn start_request(&mut self, req: QueuedRequest) {
+        if let Some((last, code, debug)) = &self.goaway {
+            let _ = last;
+            let _ = req.reply.send(Err(Error::GoAway {
+                code: *code,
+                debug: debug.clone(),
+            }));
+            return;
+        }
+        if self.close_when_idle || self.conn.is_closed() {
+            let _ = req.reply.send(Err(Error::ConnectionClosed));
+            return;
+        }
+        let Side::Client { queue, .. } = &mut self.side else {
+            let _ = req
+                .reply
+                .send(Err(Error::Protocol(h2proto::Error::NotPermitted(
+                    "requests are sent by clients",
+                ))));
+            return;
+        };
+        if !queue.is_empty() {
+            // Keep the order: requests wait behind the ones already queued.
+            queue.push_back(req);
+            return;
+        }
+        if let Some(req) = self.try_send_request(req) {
+            if let Side::Client { queue, .. } = &mut self.side {
+                queue.push_back(req);
+            }
+        }
+    }
+
+    /// Opens the stream, or gives the request back when the concurrency limit is reached.
+    fn try_send_request(&mut self, req: QueuedRequest) -> Option<QueuedRequest> {
+        if req.reply.is_closed() {
+            // The caller gave up (timeout, dropped future) while the request was queued.
+            return None;
+        }
+        match self.conn.send_request(req.headers.clone(), req.end_stream) {
+            Ok(id) => {
+                let (tx, rx) = oneshot::channel();
+                self.streams.insert(
+                    id,
+                    Slot {
+                        response_tx: Some(tx),
+                        ..Slot::default()
+                    },
+                );
+                let _ = req.reply.send(Ok((id, rx)));
+                None
+            }
+            Err(h2proto::Error::ConcurrencyLimit) => Some(req),
+            Err(e) => {
+                let _ = req.reply.send(Err(Error::Protocol(e)));
+                None
+            }
+        }
+    }
+
+    /// A stream slot freed up: start queued requests while the peer's limit allows.
+    fn drain_queue(&mut self) {
+        loop {
+            let next = match &mut self.side {
+                Side::Client { queue, .. } => queue.pop_front(),
+                Side::Server { .. } => None,
+            };
+            let Some(req) = next else { return };
+            if let Some(back) = self.try_send_request(req) {
+                if let Side::Client { queue, .. } = &mut self.side {
+                    queue.push_front(back);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Moves a stream's queued data into the connection as far as `send_capacity` allows.
+    fn flush_stream(&mut self, id: StreamId) {
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return;
+        };
+        while let Some(front) = slot.pending.front_mut() {
+            let cap = self.conn.send_capacity(id);
+            if front.data.len() > cap && cap > 0 {
+                let part = front.data.split_to(cap);
+                if self.conn.send_data(id, part, false).is_err() {
+                    return;
+                }
+                continue;
+            }
+            // When it does not fit, this call fails with SendBufferFull and registers the
+            // stream for Event::StreamWritable.
+            match self
+                .conn
+                .send_data(id, front.data.clone(), front.end_stream)
+            {
+                Ok(()) => {
+                    let mut item = slot.pending.pop_front().expect("front exists");
+                    if let Some(done) = item.done.take() {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                Err(h2proto::Error::SendBufferFull) => return,
+                Err(e) => {
+                    let mut first = true;
+                    for mut rest in slot.pending.drain(..) {
+                        if let Some(done) = rest.done.take() {
+                            let err = if first {
+                                Error::Protocol(e.clone())
+                            } else {
+                                Error::ConnectionClosed
+                            };
+                            first = false;
+                            let _ = done.send(Err(err));
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some(trailers) = slot.trailers.take() {
+            let _ = self.conn.send_trailers(id, trailers);
+        }
+    }
+
+    // ---- events from the connection ----
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::RequestReceived {
+                stream_id,
+                headers,
+                end_stream,
+            } => self.on_request(stream_id, headers, end_stream),
+            Event::ResponseReceived {
+                stream_id,
+                headers,
+                end_stream,
+            } => self.on_response(stream_id, headers, end_stream),
+            Event::TrailersReceived { stream_id, headers } => {
+                if let Some(slot) = self.streams.get_mut(&stream_id) {
+                    if let Some(tx) = slot.body_tx.take() {
+                        let _ = match headers::header_map(headers) {
+                            Ok(map) => tx.send(BodyEvent::Trailers(map)),
+                            Err(e) => tx.send(BodyEvent::Failed(e)),
+                        };
+                    }
+                }
+            }
+            Event::DataReceived {
+                stream_id,
+                data,
+                flow_len,
+                end_stream,
+            } => self.on_data(stream_id, data, flow_len, end_stream),
+            Event::PushPromiseReceived {
+                stream_id,
+                associated,
+                headers,
+            } => self.on_push_promise(stream_id, associated, headers),
+            Event::StreamWritable { stream_id } => {
+                self.blocked.insert(stream_id);
+            }
+            Event::StreamClosed { stream_id } => {
+                self.finish_stream(stream_id, None);
+                self.drain_queue();
+            }
+            Event::StreamReset {
+                stream_id,
+                code,
+                remote,
+            } => {
+                self.finish_stream(stream_id, Some(Error::Reset { code, remote }));
+                self.drain_queue();
+            }
+            Event::GoAwayReceived {
+                last_stream_id,
+                code,
+                debug_data,
+            } => self.on_goaway(last_stream_id, code, debug_data),
+            Event::Frame {
+                sent,
+                frame,
+                headers,
+            } => {
+                if let Some(trace) = &self.trace {
+                    trace(sent, &frame, headers.as_deref());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_request(&mut self, id: StreamId, list: Vec<Header>, end_stream: bool) {
+        let Side::Server {
+            dispatch,
+            upgrade_body,
+        } = &mut self.side
+        else {
+            return;
+        };
+        let head = match headers::parse_request(list) {
+            Ok(h) => h,
+            Err(_) => {
+                let _ = self.conn.reset_stream(id, ErrorCode::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        let length = headers::content_length(&head.headers);
+        let mut slot = Slot::default();
+        let body = if id == StreamId(1) && upgrade_body.is_some() {
+            // h2c Upgrade: the HTTP/1.1 request's body was read before switching.
+            let (tx, rx) = mpsc::unbounded_channel();
+            let data = upgrade_body.take().unwrap_or_default();
+            let _ = tx.send(BodyEvent::Data(data, 0));
+            let _ = tx.send(BodyEvent::End);
+            RecvBody::new(id, rx, self.cmd_tx.clone(), length)
+        } else if end_stream {
+            RecvBody::empty()
+        } else {
+            let (tx, rx) = mpsc::unbounded_channel();
+            slot.body_tx = Some(tx);
+            RecvBody::new(id, rx, self.cmd_tx.clone(), length)
+        };
+        let mut req = http::Request::new(body);
+        *req.method_mut() = head.method;
+        *req.uri_mut() = head.uri;
+        *req.headers_mut() = head.headers;
+        *req.version_mut() = http::Version::HTTP_2;
+        if let Some(p) = head.protocol {
+            req.extensions_mut().insert(Protocol(p));
+        }
+        let dispatch = dispatch.clone();
+        self.streams.insert(id, slot);
+        dispatch(id, req, self.cmd_tx.clone());
+    }
+
+    fn on_response(&mut self, id: StreamId, list: Vec<Header>, end_stream: bool) {
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return;
+        };
+        let Some(tx) = slot.response_tx.take() else {
+            return;
+        };
+        let (status, map) = match headers::parse_response(list) {
+            Ok(parts) => parts,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                let _ = self.conn.reset_stream(id, ErrorCode::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        let body = if end_stream {
+            RecvBody::empty()
+        } else {
+            let (btx, brx) = mpsc::unbounded_channel();
+            slot.body_tx = Some(btx);
+            RecvBody::new(id, brx, self.cmd_tx.clone(), headers::content_length(&map))
+        };
+        if tx.send(Ok(headers::response(status, map, body))).is_err() {
+            // Nobody waits any more (request timed out or was dropped).
+            let _ = self.conn.reset_stream(id, ErrorCode::CANCEL);
+        }
+    }
+
+    fn on_data(&mut self, id: StreamId, data: Bytes, flow_len: u32, end_stream: bool) {
+        let slot = self.streams.get_mut(&id);
+        let Some(slot) = slot.filter(|s| !s.discard && s.body_tx.is_some()) else {
+            // Nobody reads this stream: return the credit at once (§6.9: DATA on a stream we
+            // do not read still counts against the connection window).
+            self.conn.release_capacity(id, flow_len as usize);
+            return;
+        };
+        let tx = slot.body_tx.as_ref().expect("checked above");
+        if !data.is_empty() || flow_len > 0 {
+            if let Err(mpsc::error::SendError(BodyEvent::Data(_, n))) =
+                tx.send(BodyEvent::Data(data, flow_len))
+            {
+                self.conn.release_capacity(id, n as usize);
+            }
+        }
+        if end_stream {
+            if let Some(tx) = slot.body_tx.take() {
+                let _ = tx.send(BodyEvent::End);
+            }
+        }
+    }
+
+    fn on_push_promise(&mut self, promised: StreamId, _associated: StreamId, list: Vec<Header>) {
+        let Side::Client { pushes, .. } = &self.side else {
+            return;
+        };
+        let Some(pushes) = pushes.as_ref().filter(|p| !p.is_closed()) else {
+            let _ = self.conn.reset_stream(promised, ErrorCode::CANCEL);
+            return;
+        };
+        let request = match headers::pushed_request(list) {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = self.conn.reset_stream(promised, ErrorCode::PROTOCOL_ERROR);
+                return;
+            }
+        };
+        let (tx, rx) = oneshot::channel();
+        if pushes
+            .send(PushedResponse {
+                request,
+                response: rx,
+            })
+            .is_err()
+        {
+            let _ = self.conn.reset_stream(promised, ErrorCode::CANCEL);
+            return;
+        }
+        self.streams.insert(
+            promised,
+            Slot {
+                response_tx: Some(tx),
+                ..Slot::default()
+            },
+        );
+    }
+
+    fn on_goaway(&mut self, last: StreamId, code: ErrorCode, debug: Bytes) {
+        let debug = String::from_utf8_lossy(&debug).into_owned();
+        if let Side::Client { queue, .. } = &mut self.side {
+            // §6.8: streams above last-stream-id were not processed and may be retried.
+            let refused: Vec<StreamId> = self
+                .streams
+                .keys()
+                .copied()
+                .filter(|id| id.is_client_initiated() && *id > last)
+                .collect();
+            for req in queue.drain(..) {
+                let _ = req.reply.send(Err(Error::GoAway {
+                    code,
+                    debug: debug.clone(),
+                }));
+            }
+            for id in refused {
+                self.finish_stream(
+                    id,
+                    Some(Error::GoAway {
+                        code,
+                        debug: debug.clone(),
+                    }),
+                );
+            }
+            self.close_when_idle = true;
+        }
+        self.goaway = Some((last, code, debug));
+    }
+
+    /// The stream ended: wake whoever still waits on it.
+    fn finish_stream(&mut self, id: StreamId, err: Option<Error>) {
+        self.blocked.remove(&id);
+        let Some(mut slot) = self.streams.remove(&id) else {
+            return;
+        };
+        let normal = err.is_none();
+        let err = err.unwrap_or(Error::Reset {
+            code: ErrorCode::STREAM_CLOSED,
+            remote: false,
+        });
+        if let Some(tx) = slot.response_tx.take() {
+            let _ = tx.send(Err(err.duplicate()));
+        }
+        if let Some(tx) = slot.body_tx.take() {
+            // A normal close means the peer ended its side: the body is complete.
+            let _ = tx.send(if normal {
+                BodyEvent::End
+            } else {
+                BodyEvent::Failed(err.duplicate())
+            });
+        }
+        for mut p in slot.pending.drain(..) {
+            if let Some(done) = p.done.take() {
+                let _ = done.send(Err(err.duplicate()));
+            }
+        }
+    }
+
+    fn fail_stream(&mut self, id: StreamId, err: Error) {
+        self.finish_stream(id, Some(err));
+    }
+
+    /// The connection is over: every waiter gets `err`.
+    fn fail_all(&mut self, err: &Error) {
+        let ids: Vec<StreamId> = self.streams.keys().copied().collect();
+        for id in ids {
+            self.finish_stream(id, Some(err.duplicate()));
+        }
+        if let Side::Client { queue, .. } = &mut self.side {
+            for req in queue.drain(..) {
+                let _ = req.reply.send(Err(err.duplicate()));
+            }
+        }
+        self.cmd_rx.close();
+        while let Ok(cmd) = self.cmd_rx.try_recv() {
+            match cmd {
+                Command::Request { reply, .. } => {
+                    let _ = reply.send(Err(err.duplicate()));
+                }
+                Command::Push { reply, .. } => {
+                    let _ = reply.send(Err(err.duplicate()));
+                }
+                Command::Data { done, .. } => {
+                    let _ = done.send(Err(err.duplicate()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The `:protocol` pseudo-header of an extended CONNECT request (RFC 8441), as a request
+/// extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Protocol(pub String);
+
+/// Sends a whole `http_body::Body` on a stream: DATA as capacity allows, then trailers or an
+/// empty END_STREAM DATA frame. Each chunk waits until the connection task has queued it, so a
+/// slow peer (small window) slows the body producer.
+pub(crate) async fn send_body<B>(cmd: CommandTx, id: StreamId, body: B)
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<crate::BoxError>,
+{
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+    let body = body.map_err(Into::<crate::BoxError>::into);
+    let mut body = std::pin::pin!(body);
+    loop {
+        match body.frame().await {
+            None => {
+                let _ = data_cmd(&cmd, id, Bytes::new(), true).await;
+                return;
+            }
+            Some(Err(_)) => {
+                let _ = cmd.send(Command::Reset {
+                    id,
+                    code: ErrorCode::INTERNAL_ERROR,
+                });
+                return;
+            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    let end = body.is_end_stream();
+                    if data.is_empty() && !end {
+                        continue;
+                    }
+                    if data_cmd(&cmd, id, data, end).await.is_err() || end {
+                        return;
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let headers = headers::trailer_headers(&trailers);
+                        let _ = cmd.send(Command::Trailers { id, headers });
+                        return;
+                    }
+                }
+            },
+        }
+    }
+}
+
+async fn data_cmd(
+    cmd: &CommandTx,
+    id: StreamId,
+    data: Bytes,
+    end_stream: bool,
+) -> Result<(), Error> {
+    let (done, wait) = oneshot::channel();
+    cmd.send(Command::Data {
+        id,
+        data,
+        end_stream,
+        done,
+    })
+    .map_err(|_| Error::ConnectionClosed)?;
+    wait.await.unwrap_or(Err(Error::ConnectionClosed))
+}

@@ -1,0 +1,444 @@
+//! The HTTP/2 server: accepts TLS (ALPN `h2`) or cleartext (h2c) connections and runs one
+//! connection task each; every request runs its handler in its own task.
+
+use crate::body::RecvBody;
+use crate::driver::{self, Command, CommandTx, Dispatch, Driver, FrameTrace, Options, Side};
+use crate::h1::{self, Sniffed};
+use crate::{headers, tls, BoxBody, BoxError, Error};
+use bytes::Bytes;
+use h2proto::{Config, Connection, Role, StreamId};
+use http::uri::{Authority, Scheme};
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Handler = Arc<dyn Fn(Request<RecvBody>) -> BoxFuture<Response<BoxBody>> + Send + Sync>;
+type ErrorLog = Arc<dyn Fn(Option<SocketAddr>, &Error) + Send + Sync>;
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds a [`Server`]: protocol [`Config`], TLS or h2c, and the handler.
+pub struct Builder {
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: Option<Handler>,
+    trace: Option<FrameTrace>,
+    on_error: Option<ErrorLog>,
+}
+
+impl Builder {
+    /// The protocol settings of every connection (SETTINGS advertised, limits, timeouts).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Serve HTTP/2 over TLS with this config (see [`tls::server_config`]: ALPN must be `h2`).
+    /// Without it the server speaks h2c (prior knowledge or Upgrade) on cleartext.
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Called with every frame sent and received on every connection.
+    pub fn trace(mut self, trace: FrameTrace) -> Self {
+        self.config.trace_frames = true;
+        self.trace = Some(trace);
+        self
+    }
+
+    /// Called when a connection fails (TLS handshake, missing ALPN `h2`, protocol error).
+    pub fn on_connection_error(
+        mut self,
+        f: impl Fn(Option<SocketAddr>, &Error) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_error = Some(Arc::new(f));
+        self
+    }
+
+    /// The request handler: an async closure from request to response. The request carries a
+    /// [`Pusher`] extension for server push.
+    pub fn handler<F, Fut, B>(mut self, f: F) -> Self
+    where
+        F: Fn(Request<RecvBody>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<B>> + Send + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.handler = Some(Arc::new(move |req| {
+            let fut = f(req);
+            Box::pin(async move { fut.await.map(box_body) })
+        }));
+        self
+    }
+
+    /// Serves a `tower::Service` (an `axum::Router`, for instance). A service error becomes a
+    /// `500 Internal Server Error`.
+    pub fn service<S, B>(self, service: S) -> Self
+    where
+        S: tower_service::Service<Request<RecvBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: std::fmt::Display,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.handler(move |req| {
+            let mut service = service.clone();
+            async move {
+                let ready = std::future::poll_fn(|cx| service.poll_ready(cx))
+                    .await
+                    .map_err(|e| e.to_string());
+                if let Err(e) = ready {
+                    return text_response(StatusCode::SERVICE_UNAVAILABLE, e);
+                }
+                let result = service.call(req).await.map_err(|e| e.to_string());
+                match result {
+                    Ok(resp) => resp.map(box_body),
+                    Err(e) => text_response(StatusCode::INTERNAL_SERVER_ERROR, e),
+                }
+            }
+        })
+    }
+
+    pub fn build(mut self) -> Server {
+        self.config.trace_frames |= self.trace.is_some();
+        let handler = self.handler.unwrap_or_else(|| {
+            Arc::new(|_req| {
+                Box::pin(async { text_response(StatusCode::NOT_FOUND, "no handler".to_string()) })
+            })
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(None);
+        Server {
+            inner: Arc::new(Inner {
+                config: self.config,
+                tls: self.tls,
+                handler,
+                trace: self.trace,
+                on_error: self.on_error,
+                shutdown_tx,
+                shutdown_rx,
+            }),
+        }
+    }
+}
+
+/// Boxes any body into the server's body type.
+pub fn box_body<B>(body: B) -> BoxBody
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed_unsync()
+}
+
+/// A plain-text response.
+pub fn text_response(status: StatusCode, text: String) -> Response<BoxBody> {
+    let mut resp = Response::new(box_body(http_body_util::Full::new(Bytes::from(text))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+struct Inner {
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handler: Handler,
+    trace: Option<FrameTrace>,
+    on_error: Option<ErrorLog>,
+    shutdown_tx: watch::Sender<Option<Instant>>,
+    shutdown_rx: watch::Receiver<Option<Instant>>,
+}
+
+/// An HTTP/2 server. Cheap to clone; all clones share handler and shutdown state.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+impl Server {
+    pub fn builder() -> Builder {
+        Builder {
+            config: Config::default(),
+            tls: None,
+            handler: None,
+            trace: None,
+            on_error: None,
+        }
+    }
+
+    /// Accepts connections until [`Server::shutdown`], then waits for the open connections to
+    /// drain (each closes gracefully, at the latest at the shutdown deadline).
+    pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        let mut tasks = JoinSet::new();
+        let mut stop = self.inner.shutdown_rx.clone();
+        let mut stopped = std::pin::pin!(async move {
+            let _ = stop.wait_for(|d| d.is_some()).await;
+        });
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, peer)) => {
+                        let _ = tcp.set_nodelay(true);
+                        let server = self.clone();
+                        tasks.spawn(async move {
+                            if let Err(e) = server.serve_tcp(tcp).await {
+                                if let Some(log) = &server.inner.on_error {
+                                    log(Some(peer), &e);
+                                }
+                            }
+                        });
+                    }
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                },
+                _ = &mut stopped => break,
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+        drop(listener);
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Starts a graceful shutdown: stop accepting, send GOAWAY on every connection, let
+    /// in-flight streams finish, close what is left at `now + grace`.
+    pub fn shutdown(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        self.inner.shutdown_tx.send_replace(Some(deadline));
+    }
+
+    /// Serves one accepted TCP connection: TLS when configured, else h2c sniffing.
+    pub async fn serve_tcp(&self, tcp: TcpStream) -> Result<(), Error> {
+        match self.inner.tls.clone() {
+            Some(config) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                let mut stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| Error::Timeout("TLS handshake"))?
+                    .map_err(|e| Error::Tls(e.to_string()))?;
+                if let Err(reason) = tls::check_alpn(stream.get_ref().1.alpn_protocol()) {
+                    // Never speak HTTP/2 to a client that did not ask for it: close at once.
+                    let _ = stream.shutdown().await;
+                    return Err(Error::Tls(reason));
+                }
+                self.serve_connection(stream).await
+            }
+            None => self.serve_h2c(tcp).await,
+        }
+    }
+
+    /// Serves HTTP/2 on a transport that already speaks it (after TLS with ALPN `h2`, or a
+    /// prior-knowledge cleartext stream).
+    pub async fn serve_connection<IO>(&self, io: IO) -> Result<(), Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let conn = Connection::new(Role::Server, self.inner.config.clone(), Instant::now());
+        self.drive(io, conn, None, &[]).await
+    }
+
+    /// Serves a cleartext connection: HTTP/2 with prior knowledge, an HTTP/1.1 `Upgrade: h2c`
+    /// request (answered on stream 1 after `101`), or `505` for any other HTTP/1.1 request.
+    pub async fn serve_h2c<IO>(&self, mut io: IO) -> Result<(), Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // A client that connects and stays silent must not hold the task forever.
+        let sniffed = tokio::time::timeout(self.inner.config.preface_timeout, h1::sniff(&mut io))
+            .await
+            .map_err(|_| Error::Timeout("connection preface"))??;
+        match sniffed {
+            Sniffed::Prior { buffered } => {
+                let conn = Connection::new(Role::Server, self.inner.config.clone(), Instant::now());
+                self.drive(io, conn, None, &buffered).await
+            }
+            Sniffed::Upgrade {
+                settings,
+                request,
+                body,
+                leftover,
+            } => {
+                let conn = Connection::new_upgraded_server(
+                    self.inner.config.clone(),
+                    Instant::now(),
+                    &settings,
+                    request,
+                )
+                .map_err(Error::Connection)?;
+                h1::switching_protocols(&mut io).await?;
+                // Hold our frames until the client's preface arrives: curl (7.x) fails when
+                // more than its buffer of HTTP/2 data follows the 101 before it switched.
+                let timeout = self.inner.config.preface_timeout;
+                let leftover = tokio::time::timeout(timeout, h1::read_preface(&mut io, leftover))
+                    .await
+                    .map_err(|_| Error::Timeout("connection preface"))??;
+                let body = (!body.is_empty()).then_some(body);
+                self.drive(io, conn, body, &leftover).await
+            }
+            Sniffed::Http1 { reason } => {
+                h1::reject_http1(&mut io, reason).await?;
+                Ok(())
+            }
+            Sniffed::Closed => Ok(()),
+        }
+    }
+
+    async fn drive<IO>(
+        &self,
+        io: IO,
+        conn: Connection,
+        upgrade_body: Option<Bytes>,
+        buffered: &[u8],
+    ) -> Result<(), Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let handler = self.inner.handler.clone();
+        let dispatch: Dispatch = Arc::new(move |id, req, cmd| {
+            spawn_handler(handler.clone(), id, req, cmd);
+        });
+        let mut stop = self.inner.shutdown_rx.clone();
+        let shutdown = Box::pin(async move {
+            loop {
+                if let Some(deadline) = *stop.borrow_and_update() {
+                    return deadline;
+                }
+                if stop.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        });
+        let options = Options {
+            trace: self.inner.trace.clone(),
+            shutdown: Some(shutdown),
+        };
+        let side = Side::Server {
+            dispatch,
+            upgrade_body,
+        };
+        let mut driver = Driver::new(io, conn, side, options, mpsc::unbounded_channel());
+        driver.feed(buffered);
+        driver.run().await
+    }
+}
+
+fn spawn_handler(handler: Handler, id: StreamId, mut req: Request<RecvBody>, cmd: CommandTx) {
+    let scheme = req.uri().scheme().cloned().unwrap_or(Scheme::HTTPS);
+    let authority = req.uri().authority().cloned();
+    req.extensions_mut().insert(Pusher {
+        cmd: cmd.clone(),
+        id,
+        scheme,
+        authority,
+    });
+    tokio::spawn(async move {
+        // The handler runs in its own task so that a panic resets only its stream.
+        match tokio::spawn(handler(req)).await {
+            Ok(resp) => respond(cmd, id, resp).await,
+            Err(_) => {
+                let _ = cmd.send(Command::Reset {
+                    id,
+                    code: h2proto::ErrorCode::INTERNAL_ERROR,
+                });
+            }
+        }
+    });
+}
+
+/// Sends a response head, then its body as capacity allows.
+async fn respond<B>(cmd: CommandTx, id: StreamId, resp: Response<B>)
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = resp.into_parts();
+    let end_stream = body.is_end_stream();
+    let headers = headers::response_headers(parts.status, &parts.headers);
+    if cmd
+        .send(Command::Respond {
+            id,
+            headers,
+            end_stream,
+        })
+        .is_err()
+    {
+        return;
+    }
+    if !end_stream {
+        driver::send_body(cmd, id, body).await;
+    }
+}
+
+/// Server push for a handler (RFC 9113 §8.4), found in every request's extensions.
+///
+/// `push` sends a PUSH_PROMISE on the request's stream, then the response on the promised
+/// stream. Call it before returning the response of the request, so the promise precedes the
+/// response data that refers to the resource (§8.4: "promised requests ... SHOULD be sent prior
+/// to any frames that reference the promised responses").
+#[derive(Clone)]
+pub struct Pusher {
+    cmd: CommandTx,
+    id: StreamId,
+    scheme: Scheme,
+    authority: Option<Authority>,
+}
+
+impl Pusher {
+    /// Promises `request` (a GET or HEAD, no body) and sends `response` on the promised stream.
+    /// Fails with `Error::Protocol(PushDisabled)` if the client disabled push.
+    pub async fn push<B>(
+        &self,
+        request: Request<()>,
+        response: Response<B>,
+    ) -> Result<StreamId, Error>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let list = headers::request_headers(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            &self.scheme,
+            self.authority.as_ref(),
+        );
+        let (reply, wait) = oneshot::channel();
+        self.cmd
+            .send(Command::Push {
+                associated: self.id,
+                request: list,
+                reply,
+            })
+            .map_err(|_| Error::ConnectionClosed)?;
+        let promised = wait.await.unwrap_or(Err(Error::ConnectionClosed))?;
+        tokio::spawn(respond(self.cmd.clone(), promised, response));
+        Ok(promised)
+    }
+
+    /// The stream of the request this pusher belongs to.
+    pub fn stream_id(&self) -> StreamId {
+        self.id
+    }
+}
+
+/// Shorthand: the address a listener is bound to, as a URL authority.
+pub fn local_authority(listener: &TcpListener) -> std::io::Result<String> {
+    Ok(listener.local_addr()?.to_string())
+}

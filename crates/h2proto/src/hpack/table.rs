@@ -1,0 +1,279 @@
+//! The dynamic table (RFC 7541 §2.3.2, §4): a FIFO of recently indexed fields, bounded in size.
+//!
+//! A `VecDeque` with the newest entry at the front, so dynamic index 1 (HPACK index 62) is
+//! `entries[0]`, insertion is `push_front` and eviction is `pop_back`, all O(1).
+//!
+//! Each entry also has an *absolute id*, the count of insertions before it. Ids never change,
+//! while HPACK indices shift with every insertion; the encoder keys its hash maps by id and
+//! converts with [`DynamicTable::index_of_id`].
+
+use super::static_table;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+
+/// Size of the chunks entries are copied into: one allocation serves many entries.
+const ARENA_CHUNK: usize = 2048;
+
+/// §4.1: "The size of an entry is the sum of its name's length in octets, its value's length
+/// in octets, and 32." The 32 accounts for per-entry overhead.
+pub const ENTRY_OVERHEAD: usize = 32;
+
+/// One dynamic table entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub name: Bytes,
+    pub value: Bytes,
+}
+
+impl Entry {
+    /// Copies `name` and `value` into one fresh allocation.
+    pub fn copied(name: &[u8], value: &[u8]) -> Entry {
+        let mut buf = Vec::with_capacity(name.len() + value.len());
+        buf.extend_from_slice(name);
+        buf.extend_from_slice(value);
+        let all = Bytes::from(buf);
+        Entry {
+            name: all.slice(..name.len()),
+            value: all.slice(name.len()..),
+        }
+    }
+
+    /// The entry's size as §4.1 defines it.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.name.len() + self.value.len() + ENTRY_OVERHEAD
+    }
+}
+
+/// The dynamic table of one direction of one connection.
+#[derive(Debug)]
+pub struct DynamicTable {
+    entries: VecDeque<Entry>,
+    size: usize,
+    max_size: usize,
+    inserted: u64,
+    /// Entries are copied into shared chunks instead of one allocation each. Entries are
+    /// evicted in insertion order, so the live chunks cover at most the table's size plus two
+    /// chunks: memory stays bounded by the table size.
+    arena: BytesMut,
+}
+
+impl DynamicTable {
+    /// An empty table that may hold `max_size` octets (§4.2).
+    pub fn new(max_size: usize) -> DynamicTable {
+        DynamicTable {
+            entries: VecDeque::new(),
+            size: 0,
+            max_size,
+            inserted: 0,
+            arena: BytesMut::new(),
+        }
+    }
+
+    /// Number of entries.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if the table holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The sum of the entries' sizes (§4.1).
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The current maximum size, as last set by a size update (§4.2).
+    #[inline]
+    pub fn max_size(&self) -> usize {
+        self.max_size
+    }
+
+    /// The entry at 0-based position `i`, 0 being the newest (HPACK index 62).
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i)
+    }
+
+    /// The entries from newest to oldest, i.e. in index order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// Id the next inserted entry will get.
+    #[inline]
+    pub fn next_id(&self) -> u64 {
+        self.inserted
+    }
+
+    /// 0-based position of the entry with absolute id `id`, if still in the table.
+    #[inline]
+    pub fn index_of_id(&self, id: u64) -> Option<usize> {
+        let pos = self.inserted.checked_sub(id + 1)?;
+        usize::try_from(pos)
+            .ok()
+            .filter(|&p| p < self.entries.len())
+    }
+
+    /// Copies `name` and `value` into the table's arena and inserts them, as
+    /// [`DynamicTable::insert`].
+    ///
+    /// The table must not keep slices of received header blocks alive: an entry of a few bytes
+    /// could otherwise pin a 16 KiB frame for as long as it stays in the table.
+    pub fn insert_copy(
+        &mut self,
+        name: &[u8],
+        value: &[u8],
+        mut on_evict: impl FnMut(u64, &Entry),
+    ) {
+        let len = name.len() + value.len();
+        if len + ENTRY_OVERHEAD > self.max_size {
+            // Too big: empties the table and is not stored (§4.4), so there is nothing to copy.
+            self.evict_to(0, &mut on_evict);
+            self.inserted += 1;
+            return;
+        }
+        // A name from the static table is shared, not copied: cloning a `'static` Bytes costs
+        // no reference count, and most indexed names are static ones (`user-agent`, `cookie`).
+        let static_name = static_table::name_range(name)
+            .map(|(first, _)| static_table::STATIC_TABLE[first - 1].0);
+        let copied = if static_name.is_some() {
+            value.len()
+        } else {
+            len
+        };
+        if self.arena.capacity() - self.arena.len() < copied {
+            self.arena = BytesMut::with_capacity(copied.max(ARENA_CHUNK));
+        }
+        let name = match static_name {
+            Some(name) => Bytes::from_static(name),
+            None => {
+                self.arena.extend_from_slice(name);
+                self.arena.split().freeze()
+            }
+        };
+        self.arena.extend_from_slice(value);
+        let entry = Entry {
+            name,
+            value: self.arena.split().freeze(),
+        };
+        self.insert(entry, on_evict);
+    }
+
+    /// Adds `entry` as the newest, first evicting from the end until it fits (§4.4).
+    ///
+    /// §4.4: "an attempt to add an entry larger than the maximum size causes the table to be
+    /// emptied of all existing entries and results in an empty table" — not an error.
+    /// `on_evict` sees every evicted entry with its id.
+    pub fn insert(&mut self, entry: Entry, mut on_evict: impl FnMut(u64, &Entry)) {
+        let size = entry.size();
+        if size > self.max_size {
+            self.evict_to(0, &mut on_evict);
+        } else {
+            self.evict_to(self.max_size - size, &mut on_evict);
+            self.size += size;
+            self.entries.push_front(entry);
+        }
+        self.inserted += 1;
+    }
+
+    /// Applies a new maximum size, evicting entries until the table fits (§4.3).
+    pub fn set_max_size(&mut self, max_size: usize, mut on_evict: impl FnMut(u64, &Entry)) {
+        self.max_size = max_size;
+        self.evict_to(max_size, &mut on_evict);
+    }
+
+    fn evict_to(&mut self, limit: usize, on_evict: &mut impl FnMut(u64, &Entry)) {
+        while self.size > limit {
+            let id = self.inserted - self.entries.len() as u64;
+            let Some(old) = self.entries.pop_back() else {
+                break;
+            };
+            self.size -= old.size();
+            on_evict(id, &old);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(name: &str, value: &str) -> Entry {
+        Entry::copied(name.as_bytes(), value.as_bytes())
+    }
+
+    fn names(t: &DynamicTable) -> Vec<&[u8]> {
+        t.iter().map(|e| &e.name[..]).collect()
+    }
+
+    #[test]
+    fn entry_size_is_name_plus_value_plus_32() {
+        assert_eq!(e("custom-key", "custom-header").size(), 55);
+        assert_eq!(e("", "").size(), 32);
+    }
+
+    #[test]
+    fn newest_entry_has_the_lowest_index() {
+        let mut t = DynamicTable::new(4096);
+        t.insert(e("a", "1"), |_, _| ());
+        t.insert(e("b", "2"), |_, _| ());
+        assert_eq!(names(&t), [b"b", b"a"]);
+        assert_eq!(t.size(), 68);
+        assert_eq!(t.index_of_id(0), Some(1));
+        assert_eq!(t.index_of_id(1), Some(0));
+        assert_eq!(t.index_of_id(2), None);
+    }
+
+    #[test]
+    fn insertion_evicts_the_oldest_until_the_new_entry_fits() {
+        let mut t = DynamicTable::new(100);
+        let mut evicted = Vec::new();
+        t.insert(e("a", "1"), |id, _| evicted.push(id)); // 34
+        t.insert(e("b", "2"), |id, _| evicted.push(id)); // 68
+        t.insert(e("c", "3"), |id, _| evicted.push(id)); // 102 > 100: "a" goes
+        assert_eq!(names(&t), [b"c", b"b"]);
+        assert_eq!(evicted, [0]);
+        assert_eq!(t.size(), 68);
+        assert_eq!(t.index_of_id(0), None);
+    }
+
+    #[test]
+    fn an_entry_larger_than_the_table_empties_it_and_is_not_added() {
+        let mut t = DynamicTable::new(40);
+        t.insert(e("a", "1"), |_, _| ());
+        t.insert(e("long-name", "long-value"), |_, _| ());
+        assert!(t.is_empty());
+        assert_eq!(t.size(), 0);
+        assert_eq!(t.next_id(), 2);
+    }
+
+    #[test]
+    fn copied_entries_share_chunks_and_oversized_ones_empty_the_table() {
+        let mut t = DynamicTable::new(200);
+        t.insert_copy(b"a", b"1", |_, _| ());
+        t.insert_copy(b"b", b"2", |_, _| ());
+        assert_eq!(names(&t), [b"b", b"a"]);
+        assert_eq!(&t.get(0).unwrap().value[..], b"2");
+        t.insert_copy(b"big", &[b'x'; 200], |_, _| ());
+        assert!(t.is_empty());
+        assert_eq!(t.next_id(), 3);
+    }
+
+    #[test]
+    fn lowering_the_maximum_evicts_and_zero_clears() {
+        let mut t = DynamicTable::new(4096);
+        for n in ["a", "b", "c"] {
+            t.insert(e(n, ""), |_, _| ());
+        }
+        t.set_max_size(70, |_, _| ());
+        assert_eq!(names(&t), [b"c", b"b"]);
+        t.set_max_size(0, |_, _| ());
+        assert!(t.is_empty());
+        assert_eq!(t.max_size(), 0);
+    }
+}

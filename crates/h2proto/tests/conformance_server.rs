@@ -1,0 +1,733 @@
+//! Server-role conformance: a scripted raw client sends what RFC 9113 forbids, and we assert
+//! the exact answer. Test names give the section (the h2spec sections are the floor).
+// The virtual clock needs one real `Instant` as its origin; nothing here sleeps or reads time again.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use h2proto::frame::{self, Frame, SettingId};
+use h2proto::{Config, ErrorCode, Event, StreamId};
+use std::time::Duration;
+
+fn server() -> RawPeer {
+    RawPeer::client_to(Config::default())
+}
+
+fn expect_goaway(p: &mut RawPeer, code: ErrorCode) {
+    let frames = p.recv();
+    let g = goaway(&frames).unwrap_or_else(|| panic!("expected GOAWAY {code:?}, got {frames:?}"));
+    assert_eq!(
+        g.error_code,
+        code,
+        "{:?}",
+        String::from_utf8_lossy(&g.debug_data)
+    );
+    assert!(p.conn.error().is_some());
+}
+
+fn expect_rst(p: &mut RawPeer, id: u32, code: ErrorCode) {
+    let frames = p.recv();
+    assert_eq!(resets(&frames), [(id, code)], "{frames:?}");
+    assert!(
+        p.conn.error().is_none(),
+        "a stream error must not end the connection"
+    );
+}
+
+fn open(p: &mut RawPeer, id: u32, end_stream: bool) {
+    let f = p.headers(id, &post("/"), end_stream);
+    p.send(f);
+    assert!(p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::RequestReceived { stream_id, .. } if stream_id.0 == id)));
+}
+
+#[test]
+fn s3_4_invalid_preface() {
+    let mut p = RawPeer::client_to(Config::default());
+    let _ = p;
+    let now = std::time::Instant::now();
+    let mut c = h2proto::Connection::new(h2proto::Role::Server, Config::default(), now);
+    assert!(c.handle_input(b"GET / HTTP/1.1\r\n\r\n", now).is_err());
+    let mut out = vec![];
+    while c.poll_transmit(now, &mut out) {}
+    assert_eq!(c.error().unwrap().code, ErrorCode::PROTOCOL_ERROR);
+    p = RawPeer::client_to(Config::default());
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
+fn s3_4_first_frame_must_be_settings() {
+    let now = std::time::Instant::now();
+    let mut c = h2proto::Connection::new(h2proto::Role::Server, Config::default(), now);
+    let mut b = frame::PREFACE.to_vec();
+    ping(*b"abcdefgh").encode(&mut b);
+    assert!(c.handle_input(&b, now).is_err());
+    assert_eq!(c.error().unwrap().code, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s4_2_frame_larger_than_max_frame_size() {
+    let mut p = server();
+    open(&mut p, 1, false);
+    p.send(data(1, &vec![0u8; 16_385], false));
+    expect_goaway(&mut p, ErrorCode::FRAME_SIZE_ERROR);
+}
+
+#[test]
+fn s4_3_hpack_error_is_compression_error() {
+    let mut p = server();
+    // Index 0 is invalid (RFC 7541 §6.1).
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::from_static(&[0x80]),
+        end_stream: true,
+        end_headers: true,
+        priority: None,
+        pad: None,
+    }));
+    expect_goaway(&mut p, ErrorCode::COMPRESSION_ERROR);
+}
+
+#[test]
+fn s5_1_data_on_idle_stream() {
+    let mut p = server();
+    p.send(data(1, b"x", false));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_rst_stream_on_idle_stream() {
+    let mut p = server();
+    p.send(rst(1, ErrorCode::CANCEL));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_window_update_on_idle_stream() {
+    let mut p = server();
+    p.send(window_update(1, 100));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_continuation_on_idle_stream() {
+    let mut p = server();
+    p.send(Frame::Continuation(frame::Continuation {
+        stream_id: StreamId(1),
+        block: Bytes::new(),
+        end_headers: true,
+    }));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_half_closed_remote_data_is_stream_closed() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.recv();
+    p.send(data(1, b"late", false));
+    expect_rst(&mut p, 1, ErrorCode::STREAM_CLOSED);
+}
+
+#[test]
+fn s5_1_half_closed_remote_headers_is_stream_closed() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.recv();
+    let f = p.headers(1, &[h("x-trailer", "1")], true);
+    p.send(f);
+    expect_rst(&mut p, 1, ErrorCode::STREAM_CLOSED);
+}
+
+#[test]
+fn s5_1_closed_after_peer_reset_data_is_stream_closed() {
+    let mut p = server();
+    open(&mut p, 1, false);
+    p.send(rst(1, ErrorCode::CANCEL));
+    p.recv();
+    p.send(data(1, b"x", false));
+    expect_rst(&mut p, 1, ErrorCode::STREAM_CLOSED);
+}
+
+#[test]
+fn s5_1_frames_after_our_reset_are_ignored_but_credit_returns() {
+    let cfg = Config {
+        connection_window_size: 65_535,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    open(&mut p, 1, false);
+    p.conn.reset_stream(StreamId(1), ErrorCode::CANCEL).unwrap();
+    p.recv();
+    // Data in flight after our RST_STREAM is ignored, but it still counts against and returns
+    // the connection window (§6.9).
+    for _ in 0..4 {
+        p.send(data(1, &[0u8; 16_000], false));
+    }
+    let frames = p.recv();
+    assert!(resets(&frames).is_empty());
+    assert!(p.conn.error().is_none());
+    let credited: u32 = frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::WindowUpdate(w) if w.stream_id.is_zero() => Some(w.increment),
+            _ => None,
+        })
+        .sum();
+    assert!(credited >= 32_000, "{frames:?}");
+    assert!(p.conn.recv_window(StreamId(0)) > 0);
+}
+
+#[test]
+fn s5_1_1_stream_id_must_increase() {
+    let mut p = server();
+    open(&mut p, 5, true);
+    let f = p.headers(3, &get("/"), true);
+    p.send(f);
+    expect_goaway(&mut p, ErrorCode::STREAM_CLOSED);
+}
+
+#[test]
+fn s5_1_1_even_stream_id_from_client() {
+    let mut p = server();
+    let f = p.headers(2, &get("/"), true);
+    p.send(f);
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_2_streams_beyond_the_limit_are_refused() {
+    let cfg = Config {
+        max_concurrent_streams: 2,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    open(&mut p, 1, true);
+    open(&mut p, 3, true);
+    let f = p.headers(5, &get("/"), true);
+    p.send(f);
+    expect_rst(&mut p, 5, ErrorCode::REFUSED_STREAM);
+    assert_eq!(p.conn.stats().abuse.refused_streams, 1);
+}
+
+#[test]
+fn s5_3_1_headers_self_dependency() {
+    let mut p = server();
+    let mut block = Vec::new();
+    p.encoder.encode(get("/").iter(), &mut block);
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::from(block),
+        end_stream: true,
+        end_headers: true,
+        priority: Some(frame::PriorityFields {
+            exclusive: false,
+            dependency: StreamId(1),
+            weight: 15,
+        }),
+        pad: None,
+    }));
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+    // HPACK stayed in sync: the next request decodes.
+    open(&mut p, 3, true);
+}
+
+#[test]
+fn s5_3_1_priority_self_dependency() {
+    let mut p = server();
+    p.send(Frame::Priority(frame::Priority {
+        stream_id: StreamId(1),
+        fields: frame::PriorityFields {
+            exclusive: false,
+            dependency: StreamId(1),
+            weight: 1,
+        },
+    }));
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_5_unknown_frame_types_are_ignored() {
+    let mut p = server();
+    p.send(Frame::Unknown(frame::Unknown {
+        header: frame::FrameHeader {
+            length: 3,
+            kind: frame::FrameType(0xee),
+            flags: 0xff,
+            stream_id: StreamId(0),
+        },
+        payload: Bytes::from_static(b"abc"),
+    }));
+    p.send(ping(*b"stillok!"));
+    let frames = p.recv();
+    assert!(matches!(frames.as_slice(), [Frame::Ping(pg)] if pg.ack && &pg.payload == b"stillok!"));
+}
+
+#[test]
+fn s6_1_data_beyond_stream_window() {
+    let cfg = Config {
+        initial_window_size: 65_535,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    open(&mut p, 1, false);
+    for _ in 0..4 {
+        p.send(data(1, &[0u8; 16_384], false));
+    }
+    p.send(data(1, &[0u8; 16_384], false));
+    expect_rst(&mut p, 1, ErrorCode::FLOW_CONTROL_ERROR);
+}
+
+#[test]
+fn s6_9_1_connection_window_overflow() {
+    let mut p = server();
+    p.send(window_update(0, 0x7fff_ffff));
+    expect_goaway(&mut p, ErrorCode::FLOW_CONTROL_ERROR);
+}
+
+#[test]
+fn s6_9_1_stream_window_overflow() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.send(window_update(1, 0x7fff_ffff));
+    expect_rst(&mut p, 1, ErrorCode::FLOW_CONTROL_ERROR);
+}
+
+#[test]
+fn s6_9_window_update_zero_on_stream() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.send(window_update(1, 0));
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s6_9_2_initial_window_size_change_applies_and_may_go_negative() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![1u8; 60_000]), false)
+        .unwrap();
+    p.recv();
+    assert_eq!(p.conn.send_window(StreamId(1)), 5_535);
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1_000)]));
+    assert_eq!(p.conn.send_window(StreamId(1)), 5_535 - 64_535);
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 0x7fff_ffff)]));
+    assert!(p.conn.error().is_none());
+    // Now a WINDOW_UPDATE takes the stream window beyond 2^31-1: a stream error (§6.9.1).
+    p.send(window_update(1, 1_000_000));
+    expect_rst(&mut p, 1, ErrorCode::FLOW_CONTROL_ERROR);
+}
+
+#[test]
+fn s6_9_2_initial_window_size_overflow_is_connection_error() {
+    let mut p = server();
+    open(&mut p, 1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.send(window_update(1, 0x7fff_0000));
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 0x10_0000)]));
+    expect_goaway(&mut p, ErrorCode::FLOW_CONTROL_ERROR);
+}
+
+#[test]
+fn s6_9_2_small_initial_window_sends_one_byte_frames() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1)]));
+    open(&mut p, 1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from_static(b"hello"), true)
+        .unwrap();
+    let frames = p.recv();
+    let datas: Vec<usize> = frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Data(d) => Some(d.data.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(datas, [1]);
+}
+
+#[test]
+fn s6_10_other_frame_inside_header_block() {
+    let mut p = server();
+    let mut block = Vec::new();
+    p.encoder.encode(get("/").iter(), &mut block);
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::from(block),
+        end_stream: true,
+        end_headers: false,
+        priority: None,
+        pad: None,
+    }));
+    p.send(data(1, b"x", true));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s6_10_continuation_assembles_the_block() {
+    let mut p = server();
+    let mut block = Vec::new();
+    p.encoder.encode(get("/split").iter(), &mut block);
+    let (a, b) = block.split_at(3);
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::copy_from_slice(a),
+        end_stream: true,
+        end_headers: false,
+        priority: None,
+        pad: None,
+    }));
+    p.send(Frame::Continuation(frame::Continuation {
+        stream_id: StreamId(1),
+        block: Bytes::copy_from_slice(b),
+        end_headers: true,
+    }));
+    assert!(p.events.iter().any(
+        |e| matches!(e, Event::RequestReceived { headers, .. } if headers[2].value == "/split")
+    ));
+}
+
+#[test]
+fn s6_5_2_server_rejects_enable_push_value_2() {
+    let mut p = server();
+    p.send_bytes(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2]);
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s6_6_client_may_not_push() {
+    let mut p = server();
+    open(&mut p, 1, false);
+    let mut block = Vec::new();
+    p.encoder.encode(get("/x").iter(), &mut block);
+    p.send(Frame::PushPromise(frame::PushPromise {
+        stream_id: StreamId(1),
+        promised_id: StreamId(2),
+        block: Bytes::from(block),
+        end_headers: true,
+        pad: None,
+    }));
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s8_1_1_malformed_requests_are_reset_and_never_seen() {
+    let cases: Vec<Vec<h2proto::Header>> = vec![
+        vec![h(":method", "GET"), h(":path", "/")], // no :scheme
+        vec![h(":method", "GET"), h(":scheme", "https"), h(":path", "")], // empty path
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h("Upper", "1"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h("connection", "close"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h("te", "gzip"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h("x", "a\r\nb"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h("", "empty-name"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h("x", "1"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h(":status", "200"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+        ],
+        vec![
+            h(":method", "GET"),
+            h(":scheme", "https"),
+            h(":path", "/"),
+            h(":protocol", "ws"),
+        ],
+    ];
+    let mut p = server();
+    let mut id = 1;
+    for c in cases {
+        let f = p.headers(id, &c, true);
+        p.send(f);
+        expect_rst(&mut p, id, ErrorCode::PROTOCOL_ERROR);
+        id += 2;
+    }
+    assert!(!p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::RequestReceived { .. })));
+    open(&mut p, id, true);
+}
+
+#[test]
+fn s8_1_1_content_length_mismatch() {
+    let mut p = server();
+    let mut req = post("/");
+    req.push(h("content-length", "10"));
+    let f = p.headers(1, &req, false);
+    p.send(f);
+    p.send(data(1, b"12345", true));
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+    let f = p.headers(3, &req, false);
+    p.send(f);
+    p.send(data(3, &[0u8; 11], false));
+    expect_rst(&mut p, 3, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s8_1_trailers_without_end_stream() {
+    let mut p = server();
+    open(&mut p, 1, false);
+    let f = p.headers(1, &[h("x-t", "1")], false);
+    p.send(f);
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn rfc8441_extended_connect_when_enabled() {
+    let cfg = Config {
+        enable_connect_protocol: true,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    let req = vec![
+        h(":method", "CONNECT"),
+        h(":protocol", "websocket"),
+        h(":scheme", "https"),
+        h(":path", "/chat"),
+        h(":authority", "example.com"),
+    ];
+    let f = p.headers(1, &req, false);
+    p.send(f);
+    assert!(p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::RequestReceived { .. })));
+}
+
+#[test]
+fn s10_5_1_oversized_header_list_gets_431() {
+    let cfg = Config {
+        max_header_list_size: 200,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    let mut req = get("/");
+    req.push(h("x-big", &"a".repeat(300)));
+    let f = p.headers(1, &req, true);
+    p.send(f);
+    let frames = p.recv();
+    let block = frames
+        .iter()
+        .find_map(|f| match f {
+            Frame::Headers(hd) => Some(hd.block.clone()),
+            _ => None,
+        })
+        .expect("a response");
+    let headers = p.decode_block(&block);
+    assert_eq!(headers[0].value, "431");
+    assert!(p.conn.error().is_none());
+    open(&mut p, 3, true);
+}
+
+#[test]
+fn hpack_bomb_is_refused_with_bounded_memory() {
+    let mut p = server();
+    // One 4000-byte entry, then thousands of 1-byte references to it.
+    let mut block = Vec::new();
+    p.encoder.encode(get("/").iter(), &mut block);
+    let mut raw = vec![0x40, 0x01, b'x', 0x7f];
+    // value length 4000 as an HPACK integer with a 7-bit prefix: 127 + 3873.
+    let mut n = 4000 - 127;
+    while n >= 128 {
+        raw.push((n % 128 + 128) as u8);
+        n /= 128;
+    }
+    raw.push(n as u8);
+    raw.extend(std::iter::repeat_n(b'v', 4000));
+    block.extend_from_slice(&raw);
+    block.extend(std::iter::repeat_n(0xbeu8, 12_000)); // index 62: the new entry
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::from(block),
+        end_stream: true,
+        end_headers: true,
+        priority: None,
+        pad: None,
+    }));
+    let frames = p.recv();
+    assert!(!p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::RequestReceived { .. })));
+    assert!(p.conn.error().is_none(), "{frames:?}");
+    assert_eq!(p.conn.stats().abuse.header_list_too_large, 1);
+}
+
+#[test]
+fn continuation_flood_is_goaway_enhance_your_calm() {
+    let mut p = server();
+    p.send(Frame::Headers(frame::Headers {
+        stream_id: StreamId(1),
+        block: Bytes::from_static(&[0x82]),
+        end_stream: true,
+        end_headers: false,
+        priority: None,
+        pad: None,
+    }));
+    for _ in 0..100 {
+        p.send(Frame::Continuation(frame::Continuation {
+            stream_id: StreamId(1),
+            block: Bytes::new(),
+            end_headers: false,
+        }));
+        if p.conn.error().is_some() {
+            break;
+        }
+    }
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+    assert_eq!(p.conn.stats().abuse.continuation_flood, 1);
+}
+
+#[test]
+fn rapid_reset_is_goaway_enhance_your_calm() {
+    let cfg = Config {
+        remote_reset_burst: 50,
+        remote_reset_rate: 10,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    let mut id = 1;
+    let mut sent = 0;
+    while p.conn.error().is_none() && sent < 1000 {
+        let f = p.headers(id, &get("/"), true);
+        p.send_all(vec![f, rst(id, ErrorCode::CANCEL)]);
+        id += 2;
+        sent += 1;
+    }
+    assert_eq!(sent, 51);
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+    assert_eq!(p.conn.stats().abuse.rapid_reset, 1);
+}
+
+#[test]
+fn reset_budget_covers_resets_we_are_made_to_send() {
+    let cfg = Config {
+        max_local_resets: 10,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    let mut id = 1;
+    for _ in 0..11 {
+        open(&mut p, id, true);
+        p.send(window_update(id, 0)); // MadeYouReset: forces RST_STREAM(PROTOCOL_ERROR)
+        id += 2;
+    }
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+    assert_eq!(p.conn.stats().abuse.too_many_resets, 1);
+}
+
+#[test]
+fn ping_flood_is_bounded() {
+    let cfg = Config {
+        max_pending_control_answers: 20,
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    let mut b = Vec::new();
+    for i in 0..21u8 {
+        ping([i; 8]).encode(&mut b);
+    }
+    p.send_bytes(&b);
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+#[test]
+fn settings_with_too_many_entries() {
+    let mut p = server();
+    let params: Vec<(SettingId, u32)> = (0..40).map(|i| (SettingId(0x100 + i), 1)).collect();
+    p.send(settings(&params));
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+#[test]
+fn empty_data_frames_flood() {
+    let mut p = server();
+    open(&mut p, 1, false);
+    for _ in 0..101 {
+        p.send(data(1, b"", false));
+    }
+    expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+#[test]
+fn preface_timeout() {
+    let now = std::time::Instant::now();
+    let mut c = h2proto::Connection::new(h2proto::Role::Server, Config::default(), now);
+    c.handle_input(&frame::PREFACE[..5], now).unwrap();
+    c.handle_timeout(now + Duration::from_secs(11));
+    assert!(c.error().is_some());
+}
+
+#[test]
+fn zero_window_stall_resets_the_stream() {
+    let cfg = Config {
+        stream_stall_timeout: Some(Duration::from_secs(30)),
+        ..Config::default()
+    };
+    let mut p = RawPeer::client_to(cfg);
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 0)]));
+    open(&mut p, 1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from_static(b"never sent"), true)
+        .unwrap();
+    p.recv();
+    p.advance(Duration::from_secs(31));
+    let frames = p.recv();
+    assert_eq!(resets(&frames), [(1, ErrorCode::CANCEL)]);
+    assert_eq!(p.conn.stats().abuse.stalled_streams, 1);
+    assert_eq!(p.conn.buffered_amount(StreamId(0)), 0);
+}
