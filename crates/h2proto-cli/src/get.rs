@@ -35,6 +35,10 @@ pub struct GetArgs {
     /// Cleartext HTTP/2 with prior knowledge (an https:// URL is fetched as http://).
     #[arg(long)]
     pub h2c: bool,
+    /// For http:// URLs: start with HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2) instead of prior
+    /// knowledge.
+    #[arg(long)]
+    pub upgrade: bool,
     /// Accept any server certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,
@@ -119,6 +123,7 @@ fn client_config(args: &GetArgs, start: Instant) -> Result<ClientConfig, String>
     };
     let mut config = ClientConfig {
         tls: Some(tls::client_config(&trust)?),
+        upgrade: args.upgrade,
         ..ClientConfig::default()
     };
     if args.verbose {

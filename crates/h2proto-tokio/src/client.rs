@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub retries: u32,
     /// Called for every frame sent and received.
     pub trace: Option<FrameTrace>,
+    /// `http://` only: start with an HTTP/1.1 `Upgrade: h2c` request (RFC 7540 §3.2) instead of
+    /// prior knowledge, for servers that only offer h2c that way.
+    pub upgrade: bool,
 }
 
 impl Default for ClientConfig {
@@ -42,6 +45,7 @@ impl Default for ClientConfig {
             request_timeout: None,
             retries: 2,
             trace: None,
+            upgrade: false,
         }
     }
 }
@@ -74,7 +78,7 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (push_tx, push_rx) = mpsc::unbounded_channel();
-    let send = spawn_driver(io, config, scheme, authority, push_tx);
+    let send = spawn_driver(io, config, scheme, authority, push_tx, None);
     (send, push_rx)
 }
 
@@ -84,6 +88,7 @@ fn spawn_driver<IO>(
     scheme: Scheme,
     authority: Option<Authority>,
     pushes: mpsc::UnboundedSender<PushedResponse>,
+    upgraded: Option<Vec<u8>>,
 ) -> SendRequest
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -91,7 +96,11 @@ where
     if config.trace.is_some() {
         config.h2.trace_frames = true;
     }
-    let conn = Connection::new(Role::Client, config.h2.clone(), Instant::now());
+    let conn = match &upgraded {
+        // After 101 the upgrade request is stream 1 (its response is ignored).
+        Some(_) => Connection::new_upgraded_client(config.h2.clone(), Instant::now(), false),
+        None => Connection::new(Role::Client, config.h2.clone(), Instant::now()),
+    };
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let options = Options {
         trace: config.trace.clone(),
@@ -101,7 +110,10 @@ where
         queue: Default::default(),
         pushes: Some(pushes),
     };
-    let driver = Driver::new(io, conn, side, options, (cmd_tx.clone(), cmd_rx));
+    let mut driver = Driver::new(io, conn, side, options, (cmd_tx.clone(), cmd_rx));
+    if let Some(leftover) = upgraded {
+        driver.feed(&leftover);
+    }
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
     tokio::spawn(async move {
         let result = driver.run().await;
@@ -332,9 +344,32 @@ impl Client {
                     Scheme::HTTPS,
                     authority,
                     pushes,
+                    None,
                 ))
             }
-            None => Ok(spawn_driver(tcp, config, Scheme::HTTP, authority, pushes)),
+            None if config.upgrade => {
+                let mut tcp = tcp;
+                let settings = Connection::upgrade_settings_payload(&config.h2);
+                let leftover = crate::h1::client_upgrade(&mut tcp, t.authority.as_str(), &settings)
+                    .await
+                    .map_err(Error::Io)?;
+                Ok(spawn_driver(
+                    tcp,
+                    config,
+                    Scheme::HTTP,
+                    authority,
+                    pushes,
+                    Some(leftover),
+                ))
+            }
+            None => Ok(spawn_driver(
+                tcp,
+                config,
+                Scheme::HTTP,
+                authority,
+                pushes,
+                None,
+            )),
         }
     }
 

@@ -197,6 +197,52 @@ pub(crate) async fn read_preface<IO: AsyncRead + Unpin>(
     Ok(buf)
 }
 
+/// Client side of `Upgrade: h2c` (RFC 7540 §3.2): sends an `OPTIONS *` request asking to
+/// switch, and reads the answer head. Returns the bytes read past the `101` head (the server's
+/// first HTTP/2 frames), or an error naming the status when the server declined.
+///
+/// `OPTIONS *` keeps the upgraded stream 1 trivial: its response is discarded and real requests
+/// start on stream 3.
+pub(crate) async fn client_upgrade<IO: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut IO,
+    authority: &str,
+    settings: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    let req = format!(
+        "OPTIONS * HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: {}\r\n\r\n",
+        base64url_encode(settings)
+    );
+    io.write_all(req.as_bytes()).await?;
+    io.flush().await?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if buf.len() > 16 << 10 {
+            return Err(std::io::Error::other(
+                "h2c upgrade: response head too large",
+            ));
+        }
+        let n = io.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::other(
+                "h2c upgrade: connection closed before an answer",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let status_line = buf[..end].split(|&b| b == b'\r').next().unwrap_or_default();
+    let status_line = String::from_utf8_lossy(status_line).into_owned();
+    if !status_line.starts_with("HTTP/1.1 101") {
+        return Err(std::io::Error::other(format!(
+            "h2c upgrade declined by the server: {status_line}"
+        )));
+    }
+    Ok(buf[end..].to_vec())
+}
+
 /// The 101 answer to an accepted upgrade (RFC 7540 §3.2).
 pub(crate) async fn switching_protocols<IO: AsyncWrite + Unpin>(
     io: &mut IO,

@@ -81,6 +81,25 @@ async fn h2c_prior_knowledge() {
     assert_eq!(body_bytes(resp).await.to_vec(), pattern(100_000));
 }
 
+/// Our client's `Upgrade: h2c` (RFC 7540 §3.2) against our server: 101, then HTTP/2, with
+/// several requests on the upgraded connection.
+#[tokio::test]
+async fn client_h2c_upgrade() {
+    let server = Server::builder().handler(site).build();
+    let (addr, _task) = start(server).await;
+    let config = ClientConfig {
+        upgrade: true,
+        ..ClientConfig::default()
+    };
+    let uri: http::Uri = format!("http://{addr}/").parse().unwrap();
+    let client = Client::connect(&uri, config).await.unwrap();
+    for n in [10usize, 70_000] {
+        let resp = client.request(get(&format!("/bytes/{n}"))).await.unwrap();
+        assert_eq!(resp.version(), http::Version::HTTP_2);
+        assert_eq!(body_bytes(resp).await.to_vec(), pattern(n));
+    }
+}
+
 #[tokio::test]
 async fn http1_without_upgrade_gets_505() {
     let server = Server::builder().handler(site).build();

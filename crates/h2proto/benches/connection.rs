@@ -5,7 +5,7 @@
 // The virtual clock needs one real `Instant` as its origin; nothing here sleeps or reads time again.
 #![allow(clippy::disallowed_methods)]
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use h2proto::{Config, Connection, Event, Header, Role, StreamId};
 use std::time::Instant;
@@ -26,7 +26,6 @@ fn get() -> Vec<Header> {
 struct Pair {
     client: Connection,
     server: Connection,
-    buf: Vec<u8>,
     now: Instant,
 }
 
@@ -41,7 +40,6 @@ impl Pair {
         let mut p = Pair {
             client: Connection::new(Role::Client, cfg.clone(), now),
             server: Connection::new(Role::Server, cfg, now),
-            buf: Vec::with_capacity(1 << 20),
             now,
         };
         p.pump(&mut |_, _| {}, &mut |_, _| {});
@@ -55,20 +53,25 @@ impl Pair {
         on_client: &mut dyn FnMut(&mut Connection, Event),
     ) {
         loop {
-            self.buf.clear();
-            while self.client.poll_transmit(self.now, &mut self.buf) {}
-            let a = !self.buf.is_empty();
+            let mut buf = Vec::new();
+            while self.client.poll_transmit(self.now, &mut buf) {}
+            let a = !buf.is_empty();
             if a {
-                self.server.handle_input(&self.buf, self.now).unwrap();
+                // Ownership passes to the connection: payloads are not copied again.
+                self.server
+                    .handle_input_buf(BytesMut::from(Bytes::from(buf)), self.now)
+                    .unwrap();
             }
             while let Some(e) = self.server.poll_event() {
                 on_server(&mut self.server, e);
             }
-            self.buf.clear();
-            while self.server.poll_transmit(self.now, &mut self.buf) {}
-            let b = !self.buf.is_empty();
+            let mut buf = Vec::new();
+            while self.server.poll_transmit(self.now, &mut buf) {}
+            let b = !buf.is_empty();
             if b {
-                self.client.handle_input(&self.buf, self.now).unwrap();
+                self.client
+                    .handle_input_buf(BytesMut::from(Bytes::from(buf)), self.now)
+                    .unwrap();
             }
             while let Some(e) = self.client.poll_event() {
                 on_client(&mut self.client, e);

@@ -1,5 +1,7 @@
 //! Client and server `Connection`s talking to each other in memory, on a virtual clock.
 
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use bytes::Bytes;
@@ -113,7 +115,7 @@ fn large_post_is_framed_flow_controlled_and_complete() {
 fn s6_9_flow_control_stall_and_resume() {
     // The server consumes nothing until told: the client's data stops at the window.
     let server_cfg = Config {
-        initial_window_size: 65_535,
+        initial_window_size: 1 << 20,
         connection_window_size: 65_535,
         ..Config::default()
     };
@@ -125,15 +127,25 @@ fn s6_9_flow_control_stall_and_resume() {
         .unwrap();
     p.run();
     assert_eq!(p.server_body(id).len(), 65_535);
-    assert_eq!(p.client.send_window(id), 0);
+    assert_eq!(
+        p.client.send_window(StreamId(0)),
+        0,
+        "blocked on the connection window"
+    );
     assert_eq!(p.client.buffered_amount(id), 200_000 - 65_535);
     assert_eq!(p.client.buffered_amount(StreamId(0)), 200_000 - 65_535);
+    p.now += Duration::from_millis(250);
     // The application consumes: WINDOW_UPDATEs flow and the rest arrives.
     p.server.release_capacity(id, 65_535);
     p.auto_release = true;
     p.run();
     assert_eq!(p.server_body(id).len(), 200_000);
     assert_eq!(p.client.buffered_amount(StreamId(0)), 0);
+    // Observability: the time spent blocked on the connection window was counted.
+    assert_eq!(
+        p.client.stats().connection_stalled,
+        Duration::from_millis(250)
+    );
 }
 
 #[test]
@@ -556,4 +568,111 @@ fn trace_frames_reports_each_frame_with_headers() {
     let sent_headers = p.client_events.iter().any(|e| matches!(e, Event::Frame { sent: true, headers: Some(hs), .. } if hs.iter().any(|h| h.value == "/t")));
     let recv_headers = p.client_events.iter().any(|e| matches!(e, Event::Frame { sent: false, headers: Some(hs), .. } if hs[0].value == "200"));
     assert!(sent_headers && recv_headers);
+}
+
+#[test]
+fn adaptive_flow_control_grows_windows_from_the_bdp_estimate() {
+    let client_cfg = Config {
+        flow_control: h2proto::FlowControl::Adaptive,
+        initial_window_size: 65_535,
+        connection_window_size: 65_535,
+        adaptive_window_max: 4 << 20,
+        ..Config::default()
+    };
+    let mut p = Pair::with(client_cfg, Config::default());
+    let id = p.client.send_request(get("/big"), true).unwrap();
+    p.run();
+    p.server.send_response(id, status(200), false).unwrap();
+    let mut sent = 0;
+    while sent < 8 << 20 {
+        let n = p.server.send_capacity(id).min((8 << 20) - sent);
+        if n > 0 {
+            sent += n;
+            p.server
+                .send_data(id, Bytes::from(vec![3u8; n]), sent == 8 << 20)
+                .unwrap();
+        }
+        p.run();
+    }
+    assert_eq!(p.client_body(id).len(), 8 << 20);
+    // The window limited every round trip, so it doubled up to the budget, never beyond.
+    let conn = p.client.recv_window(StreamId(0));
+    assert!(conn > 1 << 20, "connection window {conn}");
+    assert!(conn <= 4 << 20);
+    assert!(p.server.peer_settings().initial_window_size > 65_535);
+    assert!(p.server.peer_settings().initial_window_size <= 4 << 20);
+}
+
+#[test]
+fn rfc7540_s3_2_h2c_upgrade_both_sides() {
+    let now = std::time::Instant::now();
+    let settings = h2proto::Connection::upgrade_settings_payload(&Config::default());
+    let mut server =
+        h2proto::Connection::new_upgraded_server(Config::default(), now, &settings, get("/up"))
+            .unwrap();
+    let mut client = h2proto::Connection::new_upgraded_client(Config::default(), now, false);
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::RequestReceived {
+            stream_id: StreamId(1),
+            end_stream: true,
+            ..
+        })
+    ));
+    server
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    server
+        .send_data(StreamId(1), Bytes::from_static(b"upgraded"), true)
+        .unwrap();
+    let mut p = Pair {
+        client,
+        server,
+        now,
+        client_events: vec![],
+        server_events: vec![],
+        auto_release: true,
+    };
+    p.run();
+    assert_eq!(p.client_body(StreamId(1)), b"upgraded");
+    assert!(p.client_events.iter().any(|e| matches!(
+        e,
+        Event::StreamClosed {
+            stream_id: StreamId(1)
+        }
+    )));
+    // The next request uses stream 3.
+    client = p.client;
+    assert_eq!(
+        client.send_request(get("/next"), true).unwrap(),
+        StreamId(3)
+    );
+}
+
+#[test]
+fn manual_flow_control_sends_nothing_until_told() {
+    let server_cfg = Config {
+        flow_control: h2proto::FlowControl::Manual,
+        initial_window_size: 65_535,
+        connection_window_size: 65_535,
+        ..Config::default()
+    };
+    let mut p = Pair::with(Config::default(), server_cfg);
+    let id = p.client.send_request(post("/"), false).unwrap();
+    p.client
+        .send_data(id, Bytes::from(vec![9u8; 100_000]), true)
+        .unwrap();
+    p.run();
+    assert_eq!(
+        p.server_body(id).len(),
+        65_535,
+        "releasing capacity does not open windows in manual mode"
+    );
+    assert_eq!(p.server.recv_window(id), 0);
+    p.server.window_update(id, 50_000).unwrap();
+    p.server.window_update(StreamId(0), 50_000).unwrap();
+    assert_eq!(p.server.recv_window(id), 50_000);
+    p.run();
+    assert_eq!(p.server_body(id).len(), 100_000);
+    assert!(p.server.window_update(id, 0).is_err());
 }

@@ -183,6 +183,8 @@ pub struct Connection {
     last_now: Instant,
     idle_since: Option<Instant>,
     stall_check: Option<Instant>,
+    /// Since when DATA has waited on a zero connection send window.
+    conn_stalled_since: Option<Instant>,
 
     // --- abuse accounting (SECURITY.md) ---
     local_resets: u32,
@@ -262,6 +264,7 @@ impl Connection {
             last_now: now,
             idle_since: Some(now),
             stall_check: None,
+            conn_stalled_since: None,
             local_resets: 0,
             empty_frames: 0,
             priority_frames: 0,
@@ -339,6 +342,35 @@ impl Connection {
         Ok(conn)
     }
 
+    /// Client side of an HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): the SETTINGS payload to send,
+    /// base64url-encoded, as the `HTTP2-Settings` header of the upgrade request.
+    pub fn upgrade_settings_payload(config: &Config) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (id, v) in Self::settings_for(Role::Client, config) {
+            out.extend_from_slice(&id.0.to_be_bytes());
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out
+    }
+
+    /// Creates the client side of a connection after the server answered an `Upgrade: h2c`
+    /// request with 101 (RFC 7540 §3.2): the upgraded request is stream 1, half-closed (local),
+    /// and its response arrives as a [`Event::ResponseReceived`] on stream 1. `is_head` says
+    /// whether that request was HEAD (its response has no content). The client preface and
+    /// SETTINGS are queued as for [`Connection::new`].
+    pub fn new_upgraded_client(config: Config, now: Instant, is_head: bool) -> Connection {
+        let mut conn = Connection::new(Role::Client, config, now);
+        let id = StreamId(1);
+        let mut s = Stream::new(conn.peer.initial_window_size, conn.local_initial_window);
+        s.state = StreamState::HalfClosedLocal;
+        s.final_headers_sent = true;
+        s.is_head = is_head;
+        conn.streams.insert(id, s);
+        conn.next_stream_id = 3;
+        conn.stream_opened(true, now);
+        conn
+    }
+
     /// The role given at creation.
     pub fn role(&self) -> Role {
         self.role
@@ -348,24 +380,55 @@ impl Connection {
     ///
     /// Returns the connection error if this input (or an earlier one) failed the connection;
     /// the GOAWAY describing it is then waiting in `poll_transmit`.
-    pub fn handle_input(&mut self, mut bytes: &[u8], now: Instant) -> Result<(), ConnectionError> {
+    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), ConnectionError> {
         self.check_open()?;
+        let rest = self.take_preface(bytes, now)?;
+        self.inbuf.extend_from_slice(rest);
+        self.process_input(now)
+    }
+
+    /// Like [`handle_input`](Self::handle_input), taking ownership of the buffer: when no partial
+    /// frame is pending, frame payloads (DATA included) become slices of `buf` with no copy at all.
+    /// A driver that reads into a `BytesMut` and passes `buf.split()` gets zero-copy receiving.
+    pub fn handle_input_buf(&mut self, buf: BytesMut, now: Instant) -> Result<(), ConnectionError> {
+        self.check_open()?;
+        let skip = buf.len() - self.take_preface(&buf, now)?.len();
+        if self.inbuf.is_empty() {
+            self.inbuf = buf;
+            let _ = self.inbuf.split_to(skip);
+        } else {
+            self.inbuf.extend_from_slice(&buf[skip..]);
+        }
+        self.process_input(now)
+    }
+
+    /// Counts input, refreshes timers, and checks the client preface (server role, §3.4).
+    /// Returns what follows the preface.
+    fn take_preface<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        now: Instant,
+    ) -> Result<&'a [u8], ConnectionError> {
         self.stats.bytes_received += bytes.len() as u64;
         self.last_recv = now;
         self.last_now = now;
         self.keepalive_sent = None;
-        if self.preface_pending > 0 {
-            let done = frame::PREFACE.len() - self.preface_pending;
-            let n = bytes.len().min(self.preface_pending);
-            // §3.4: "Clients and servers MUST treat an invalid connection preface as a
-            // connection error of type PROTOCOL_ERROR."
-            if bytes[..n] != frame::PREFACE[done..done + n] {
-                return Err(self.fail_local(ErrorCode::PROTOCOL_ERROR, "invalid client preface"));
-            }
-            self.preface_pending -= n;
-            bytes = &bytes[n..];
+        if self.preface_pending == 0 {
+            return Ok(bytes);
         }
-        self.inbuf.extend_from_slice(bytes);
+        let done = frame::PREFACE.len() - self.preface_pending;
+        let n = bytes.len().min(self.preface_pending);
+        // §3.4: "Clients and servers MUST treat an invalid connection preface as a connection
+        // error of type PROTOCOL_ERROR."
+        if bytes[..n] != frame::PREFACE[done..done + n] {
+            return Err(self.fail_local(ErrorCode::PROTOCOL_ERROR, "invalid client preface"));
+        }
+        self.preface_pending -= n;
+        Ok(&bytes[n..])
+    }
+
+    /// Decodes and handles every complete frame in the input buffer.
+    fn process_input(&mut self, now: Instant) -> Result<(), ConnectionError> {
         while self.error.is_none() {
             match self.decoder.decode(&mut self.inbuf) {
                 Ok(Some(f)) => {
@@ -916,12 +979,15 @@ impl Connection {
 
     /// The SETTINGS we open with: everything that differs from the §6.5.2 defaults.
     fn initial_settings(&self) -> Vec<(SettingId, u32)> {
-        let c = &self.config;
+        Self::settings_for(self.role, &self.config)
+    }
+
+    fn settings_for(role: Role, c: &Config) -> Vec<(SettingId, u32)> {
         let mut p = vec![];
         if c.header_table_size != 4096 {
             p.push((SettingId::HEADER_TABLE_SIZE, c.header_table_size));
         }
-        match self.role {
+        match role {
             // §6.5.2: a server MUST NOT send 1; sending 0 is harmless and explicit.
             Role::Server => p.push((SettingId::ENABLE_PUSH, 0)),
             Role::Client if !c.enable_push => p.push((SettingId::ENABLE_PUSH, 0)),
@@ -935,7 +1001,7 @@ impl Connection {
             p.push((SettingId::MAX_FRAME_SIZE, c.max_frame_size));
         }
         p.push((SettingId::MAX_HEADER_LIST_SIZE, c.max_header_list_size));
-        if c.enable_connect_protocol && self.role == Role::Server {
+        if c.enable_connect_protocol && role == Role::Server {
             p.push((SettingId::ENABLE_CONNECT_PROTOCOL, 1));
         }
         if c.no_rfc7540_priorities {

@@ -575,6 +575,15 @@ impl Connection {
                 if no_content {
                     s.content_length = Some(0);
                 }
+                if reserved && self.active_remote >= self.config.max_concurrent_streams {
+                    // §5.1.2: a pushed response that opens beyond our limit is refused.
+                    self.stats.abuse.refused_streams += 1;
+                    return Err(stream_err(
+                        id,
+                        ErrorCode::REFUSED_STREAM,
+                        "push beyond SETTINGS_MAX_CONCURRENT_STREAMS",
+                    ));
+                }
                 s.recv_phase = RecvPhase::Body;
                 s.state = next;
                 if reserved {

@@ -259,7 +259,11 @@ impl Connection {
             if s.buffered > 0 {
                 if conn_avail == 0 {
                     // The connection window is shut: nothing can go until WINDOW_UPDATE(0).
+                    self.conn_stalled_since.get_or_insert(now);
                     break;
+                }
+                if let Some(since) = self.conn_stalled_since.take() {
+                    self.stats.connection_stalled += now.saturating_duration_since(since);
                 }
                 let n = s
                     .buffered
