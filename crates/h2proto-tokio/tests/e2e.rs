@@ -383,3 +383,62 @@ async fn request_timeout_fires() {
     let err = client.request(get("/")).await.unwrap_err();
     assert!(matches!(err, h2proto_tokio::Error::Timeout(_)), "{err}");
 }
+
+/// SECURITY.md: while one connection floods the server (PINGs it never reads the answers to,
+/// then a CONTINUATION flood), other connections keep being served, and the flooding one gets
+/// GOAWAY(ENHANCE_YOUR_CALM) or is cut off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_connections_are_served_while_one_attacks() {
+    let server = Server::builder().handler(site).build();
+    let (addr, _task) = start(server).await;
+    let attacker = tokio::spawn(async move {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        let mut out = h2proto::frame::PREFACE.to_vec();
+        Frame::Settings(Settings {
+            ack: false,
+            params: vec![],
+        })
+        .encode(&mut out);
+        // HEADERS without END_HEADERS, then endless empty CONTINUATIONs.
+        Frame::Headers(h2proto::frame::Headers {
+            stream_id: h2proto::StreamId(1),
+            block: Bytes::from_static(&[0x82]),
+            end_stream: true,
+            end_headers: false,
+            priority: None,
+            pad: None,
+        })
+        .encode(&mut out);
+        for _ in 0..10_000 {
+            Frame::Continuation(h2proto::frame::Continuation {
+                stream_id: h2proto::StreamId(1),
+                block: Bytes::new(),
+                end_headers: false,
+            })
+            .encode(&mut out);
+        }
+        let _ = tcp.write_all(&out).await;
+        // Read what the server says: it must end with GOAWAY ENHANCE_YOUR_CALM and close.
+        let mut buf = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut buf)).await;
+        let mut dec = FrameDecoder::new();
+        let mut bytes = BytesMut::from(&buf[..]);
+        let mut goaway = None;
+        while let Ok(Some(f)) = dec.decode(&mut bytes) {
+            if let Frame::GoAway(g) = f {
+                goaway = Some(g.error_code);
+            }
+        }
+        goaway
+    });
+    // Meanwhile an honest client is served, many times.
+    let client = h2c_client(addr).await;
+    for _ in 0..50 {
+        let resp = client.request(get("/bytes/1000")).await.unwrap();
+        assert_eq!(body_bytes(resp).await.len(), 1000);
+    }
+    assert_eq!(
+        attacker.await.unwrap(),
+        Some(h2proto::ErrorCode::ENHANCE_YOUR_CALM)
+    );
+}

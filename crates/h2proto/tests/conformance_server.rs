@@ -212,6 +212,13 @@ fn s5_1_2_streams_beyond_the_limit_are_refused() {
     p.send(f);
     expect_rst(&mut p, 5, ErrorCode::REFUSED_STREAM);
     assert_eq!(p.conn.stats().abuse.refused_streams, 1);
+    // A refused stream costs no record; a flood of them stays bounded.
+    for id in (7..2007).step_by(2) {
+        let f = p.headers(id, &get("/"), true);
+        p.send(f);
+    }
+    assert_eq!(p.conn.tracked_streams(), 2);
+    assert!(p.conn.error().is_none());
 }
 
 #[test]
@@ -646,6 +653,8 @@ fn rapid_reset_is_goaway_enhance_your_calm() {
         sent += 1;
     }
     assert_eq!(sent, 51);
+    // Reset streams leave no records behind.
+    assert_eq!(p.conn.tracked_streams(), 0);
     expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
     assert_eq!(p.conn.stats().abuse.rapid_reset, 1);
 }

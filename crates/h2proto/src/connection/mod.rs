@@ -920,6 +920,12 @@ impl Connection {
         (self.active_local + self.active_remote) as usize
     }
 
+    /// Stream records the connection holds (any state): a memory-bound figure for tests and
+    /// monitoring.
+    pub fn tracked_streams(&self) -> usize {
+        self.streams.len()
+    }
+
     /// Whether `send_request` would pass the peer's concurrency limit now.
     pub fn can_open_stream(&self) -> bool {
         self.error.is_none()

@@ -432,76 +432,112 @@ pub const fn max_decoded_len(len: usize) -> usize {
 #[inline]
 pub fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, HuffmanError> {
     let out = &mut out[..max_decoded_len(src.len())];
-    // `acc` holds `bits` unread bits, left-aligned: the next code starts at bit 63.
+    // `acc` holds `bits` unread bits, left-aligned (the next code starts at bit 63); the bits
+    // below them are zero.
     let mut acc: u64 = 0;
     let mut bits: u32 = 0;
     let mut pos = 0;
     let mut n = 0;
     loop {
-        if bits <= 32 {
-            // Refill: afterwards either more than 32 bits are buffered or `src` is used up.
-            if let Some(word) = src.get(pos..pos + 4) {
-                let mut w = [0u8; 4];
-                w.copy_from_slice(word);
-                acc |= u64::from(u32::from_be_bytes(w)) << (32 - bits);
-                bits += 32;
-                pos += 4;
-            } else {
-                while let Some(&b) = src.get(pos).filter(|_| bits <= 56) {
-                    acc |= u64::from(b) << (56 - bits);
-                    bits += 8;
-                    pos += 1;
-                }
+        if let Some(word) = src.get(pos..pos + 8) {
+            // Branchless refill to 56..=63 bits. The last, partial octet is ORed in again,
+            // identically, by the next refill.
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            acc |= u64::from_be_bytes(w) >> bits;
+            let whole = (63 - bits) >> 3;
+            pos += whole as usize;
+            bits += whole * 8;
+        } else {
+            while let Some(&b) = src.get(pos).filter(|_| bits <= 56) {
+                acc |= u64::from(b) << (56 - bits);
+                bits += 8;
+                pos += 1;
             }
-        }
-        if bits < PEEK_BITS {
-            break;
-        }
-        let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
-        let count = (e >> 24) as usize;
-        if count != 0 {
-            // Both slots are written, only `count` are kept: no branch on the count.
-            out[n] = (e >> 8) as u8;
-            out[n + 1] = (e >> 16) as u8;
-            n += count;
-            acc <<= e & 0xff;
-            bits -= e & 0xff;
-            continue;
-        }
-        if bits < 30 {
-            // Too few bits left for the longest code: the tail loop below finishes.
-            break;
-        }
-        let mut node = 0usize;
-        loop {
-            let child = TREE.nodes[node][(acc >> 63) as usize];
-            acc <<= 1;
-            bits -= 1;
-            if child & LEAF != 0 {
-                let sym = (child & !LEAF) as usize;
-                if sym == EOS {
-                    return Err(HuffmanError::Eos);
-                }
-                out[n] = sym as u8;
-                n += 1;
+            if pos == src.len() {
                 break;
             }
-            node = child as usize;
+        }
+        // At least 56 bits: room for four look-ups of at most 12 bits, or one long code.
+        let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
+        if e >> 24 == 0 {
+            // A code longer than 12 bits (at most 30): walk the tree.
+            let mut node = 0usize;
+            loop {
+                let child = TREE.nodes[node][(acc >> 63) as usize];
+                acc <<= 1;
+                bits -= 1;
+                if child & LEAF != 0 {
+                    let sym = (child & !LEAF) as usize;
+                    if sym == EOS {
+                        return Err(HuffmanError::Eos);
+                    }
+                    out[n] = sym as u8;
+                    n += 1;
+                    break;
+                }
+                node = child as usize;
+            }
+            continue;
+        }
+        emit2(out, &mut n, e);
+        acc <<= e & 0xff;
+        bits -= e & 0xff;
+        for _ in 0..3 {
+            let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
+            if e >> 24 == 0 {
+                break;
+            }
+            emit2(out, &mut n, e);
+            acc <<= e & 0xff;
+            bits -= e & 0xff;
         }
     }
-    // The last bits: one symbol per look-up while a whole code remains (the bits after the
-    // end read as zeros, which cannot complete a code early)...
+    // The input is all in `acc` (at most 63 bits). Look-ups go on while whole codes remain:
+    // the zeros after the end cannot complete a code early, and a code reaching into them is
+    // longer than the bits left.
     while bits > 0 {
         let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
+        if e >> 24 == 0 {
+            if bits < 30 {
+                break;
+            }
+            // A long code with more after it: one symbol through the tree.
+            let mut node = 0usize;
+            loop {
+                let child = TREE.nodes[node][(acc >> 63) as usize];
+                acc <<= 1;
+                bits -= 1;
+                if child & LEAF != 0 {
+                    let sym = (child & !LEAF) as usize;
+                    if sym == EOS {
+                        return Err(HuffmanError::Eos);
+                    }
+                    out[n] = sym as u8;
+                    n += 1;
+                    break;
+                }
+                node = child as usize;
+            }
+            continue;
+        }
+        let used = e & 0xff;
+        if used <= bits {
+            emit2(out, &mut n, e);
+            acc <<= used;
+            bits -= used;
+            continue;
+        }
+        // Only the first symbol, if any, lies within the input.
         let sym = (e >> 8) as u8;
         let len = u32::from(CODES[sym as usize].1);
-        if e >> 24 == 0 || len > bits {
-            break;
+        if len <= bits {
+            out[n] = sym;
+            n += 1;
+            acc <<= len;
+            bits -= len;
         }
-        out[n] = sym;
-        n += 1;
-        acc <<= len;
-        bits -= len;
+        break;
     }
     // ... then the padding, which in a valid string is at most 7 ones (§5.2).
     if bits == 0 || (bits <= 7 && acc >> (64 - bits) == (1 << bits) - 1) {
@@ -534,6 +570,14 @@ pub fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, HuffmanError> {
         }
     }
     Ok(n)
+}
+
+/// Writes both symbol slots of a look-up entry at `out[*n..]` and advances `n` by its count:
+/// one store and no branch on the count.
+#[inline(always)]
+fn emit2(out: &mut [u8], n: &mut usize, e: u32) {
+    out[*n..*n + 2].copy_from_slice(&((e >> 8) as u16).to_le_bytes());
+    *n += (e >> 24) as usize;
 }
 
 /// Decodes `src`, appending the octets to `dst`.
