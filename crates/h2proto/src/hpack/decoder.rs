@@ -4,7 +4,7 @@
 use super::huffman::{self, HuffmanError};
 use super::integer::{decode_integer, IntegerError};
 use super::static_table;
-use super::table::{DynamicTable, Entry};
+use super::table::{DynamicTable, Entry, ENTRY_OVERHEAD};
 use super::Header;
 use crate::{ErrorCode, ProtocolError, StreamId};
 use bytes::{Bytes, BytesMut};
@@ -136,14 +136,34 @@ impl From<HuffmanError> for DecoderError {
     }
 }
 
+/// The most scratch space the decoder keeps between Huffman strings bound for the table.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+/// Reads a string literal's header (§5.2) at `buf[*pos]` and returns whether it is Huffman
+/// coded and its octets, advancing `pos` past them.
+#[inline(always)]
+fn read_string<'a>(buf: &'a [u8], pos: &mut usize) -> Result<(bool, &'a [u8]), DecoderError> {
+    let huffman = buf.get(*pos).ok_or(DecoderError::Truncated)? & 0x80 != 0;
+    let len = decode_integer(buf, pos, 7)?;
+    let start = *pos;
+    let src = start
+        .checked_add(len)
+        .and_then(|end| buf.get(start..end))
+        .ok_or(DecoderError::Truncated)?;
+    *pos = start + len;
+    Ok((huffman, src))
+}
+
 /// The HPACK decoder of one connection: the dynamic table of the peer's encoder, kept in sync
 /// by decoding every header block in the order received.
 ///
 /// Decoding is zero-copy where it can be: a plain literal is a slice of the block, a static
-/// entry is `'static`, a dynamic entry is a reference-counted clone. The Huffman strings of a
+/// entry is `'static`, a dynamic entry is a reference-counted clone. A field with incremental
+/// indexing (§6.2.1) is decoded straight into the table's arena, and the field and its new
+/// entry share that one copy; a static name is never copied. The other Huffman strings of a
 /// block are decoded into one shared buffer and split off, so a block costs at most one
-/// allocation for them. Entries added to the dynamic table are copied, so the table never pins
-/// received blocks in memory.
+/// allocation for them. The table only ever holds its own copies, so it never pins received
+/// blocks in memory.
 #[derive(Debug)]
 pub struct Decoder {
     table: DynamicTable,
@@ -154,6 +174,8 @@ pub struct Decoder {
     update_required: bool,
     max_header_list_size: usize,
     huffman_buf: BytesMut,
+    /// Where strings bound for the table are Huffman-decoded before being copied in.
+    scratch: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -171,6 +193,7 @@ impl Decoder {
             update_required: false,
             max_header_list_size: usize::MAX,
             huffman_buf: BytesMut::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -240,26 +263,53 @@ impl Decoder {
         let mut list_size = 0usize;
         let mut storing = true;
         let mut field_seen = false;
+        let limit = self.max_header_list_size;
+        // Counts a field of `size` octets against the list limit and says whether to keep it.
+        // Past the limit the decoder keeps decoding so the table stays in sync, but keeps
+        // nothing, so memory stays bounded whatever the block expands to (the "HPACK bomb").
+        let mut keep = |size: usize, storing: &mut bool, dst: &mut Vec<Header>| {
+            list_size = list_size.saturating_add(size);
+            if list_size > limit && *storing {
+                dst.truncate(start);
+                *storing = false;
+            }
+            *storing
+        };
         while let Some(&first) = buf.get(pos) {
-            let header = if first & 0x80 != 0 {
+            if first & 0x80 != 0 {
                 // §6.1 Indexed Header Field.
                 let index = decode_integer(buf, &mut pos, 7)?;
-                match self.indexed(index, &mut list_size, &mut storing)? {
-                    Some(h) => h,
-                    None => {
-                        field_seen = self.check_first_field(field_seen)?;
-                        continue;
+                if let Some((name, value)) = static_table::get(index) {
+                    field_seen = self.check_first_field(field_seen)?;
+                    let size = name.len() + value.len() + ENTRY_OVERHEAD;
+                    if keep(size, &mut storing, dst) {
+                        dst.push(Header {
+                            name: Bytes::from_static(name),
+                            value: Bytes::from_static(value),
+                            sensitive: false,
+                        });
                     }
+                    continue;
                 }
-            } else if first & 0x40 != 0 {
+                let entry = self.dynamic(index)?;
+                if !field_seen && self.update_required {
+                    return Err(DecoderError::TableSizeUpdateMissing);
+                }
+                field_seen = true;
+                // Past the limit a dynamic entry referenced thousands of times is not even
+                // cloned.
+                if keep(entry.size(), &mut storing, dst) {
+                    dst.push(Header {
+                        name: entry.name.clone(),
+                        value: entry.value.clone(),
+                        sensitive: false,
+                    });
+                }
+                continue;
+            }
+            let header = if first & 0x40 != 0 {
                 // §6.2.1 Literal Header Field with Incremental Indexing.
-                let (name, value) = self.literal(block, &mut pos, 6)?;
-                self.table.insert_copy(&name, &value, |_, _| ());
-                Header {
-                    name,
-                    value,
-                    sensitive: false,
-                }
+                self.literal_indexed(buf, &mut pos)?
             } else if first & 0x20 != 0 {
                 // §6.3 Dynamic Table Size Update.
                 self.size_update(buf, &mut pos, field_seen)?;
@@ -275,16 +325,7 @@ impl Decoder {
                 }
             };
             field_seen = self.check_first_field(field_seen)?;
-            list_size = list_size.saturating_add(header.size());
-            if list_size > self.max_header_list_size {
-                // Past the limit: keep decoding so the table stays in sync, but keep nothing,
-                // so memory stays bounded whatever the block expands to (the "HPACK bomb").
-                if storing {
-                    dst.truncate(start);
-                    storing = false;
-                }
-            }
-            if storing {
+            if keep(header.size(), &mut storing, dst) {
                 dst.push(header);
             }
         }
@@ -301,34 +342,6 @@ impl Decoder {
             return Err(DecoderError::TableSizeUpdateMissing);
         }
         Ok(true)
-    }
-
-    /// The field at `index`; `None` (with the size counted) once past the list limit, so a
-    /// dynamic entry referenced thousands of times is not even cloned.
-    #[inline]
-    fn indexed(
-        &self,
-        index: usize,
-        list_size: &mut usize,
-        storing: &mut bool,
-    ) -> Result<Option<Header>, DecoderError> {
-        if let Some((name, value)) = static_table::get(index) {
-            return Ok(Some(Header {
-                name: Bytes::from_static(name),
-                value: Bytes::from_static(value),
-                sensitive: false,
-            }));
-        }
-        let entry = self.dynamic(index)?;
-        if !*storing {
-            *list_size = list_size.saturating_add(entry.size());
-            return Ok(None);
-        }
-        Ok(Some(Header {
-            name: entry.name.clone(),
-            value: entry.value.clone(),
-            sensitive: false,
-        }))
     }
 
     /// The dynamic entry at HPACK index `index` (> 61), or the matching error.
@@ -363,6 +376,64 @@ impl Decoder {
         Ok((name, value))
     }
 
+    /// §6.2.1: a literal field that also goes into the dynamic table. Its strings are decoded
+    /// straight into the table's arena, so the table never pins the block, the field and its
+    /// entry share the copy, and a static or dynamic name is shared, not copied.
+    #[inline(always)]
+    fn literal_indexed(&mut self, buf: &[u8], pos: &mut usize) -> Result<Header, DecoderError> {
+        let index = decode_integer(buf, pos, 6)?;
+        let (name, static_name) = if index == 0 {
+            (self.arena_string(buf, pos)?, None)
+        } else if let Some((name, _)) = static_table::get(index) {
+            (Bytes::from_static(name), Some(name))
+        } else {
+            (self.dynamic(index)?.name.clone(), None)
+        };
+        let value = self.arena_string(buf, pos)?;
+        self.table.insert(
+            Entry {
+                // A second `from_static` is cheaper than a clone, which calls through a vtable.
+                name: match static_name {
+                    Some(name) => Bytes::from_static(name),
+                    None => name.clone(),
+                },
+                value: value.clone(),
+            },
+            |_, _| (),
+        );
+        Ok(Header {
+            name,
+            value,
+            sensitive: false,
+        })
+    }
+
+    /// A string literal (§5.2) decoded or copied into the table's arena.
+    #[inline(always)]
+    fn arena_string(&mut self, buf: &[u8], pos: &mut usize) -> Result<Bytes, DecoderError> {
+        let (huffman, src) = read_string(buf, pos)?;
+        if !huffman {
+            let arena = self.table.arena_for(src.len());
+            arena.extend_from_slice(src);
+            return Ok(arena.split().freeze());
+        }
+        // Decoded in a scratch buffer that stays initialised, then copied: cheaper than
+        // zero-filling the worst case in the arena for every string.
+        let max = huffman::max_decoded_len(src.len());
+        if self.scratch.len() < max {
+            self.scratch.resize(max, 0);
+        }
+        let n = huffman::decode_within(buf, *pos - src.len()..*pos, &mut self.scratch)?;
+        let arena = self.table.arena_for(n);
+        arena.extend_from_slice(&self.scratch[..n]);
+        let string = arena.split().freeze();
+        if max > SCRATCH_KEEP {
+            // A huge string is a one-off: its buffer must not stay for the connection's life.
+            self.scratch = Vec::new();
+        }
+        Ok(string)
+    }
+
     /// A string literal (§5.2): a slice of the block, or its Huffman decoding.
     #[inline]
     fn string(&mut self, block: &Bytes, pos: &mut usize) -> Result<Bytes, DecoderError> {
@@ -386,7 +457,7 @@ impl Decoder {
                 .reserve(huffman::max_decoded_len(buf.len() - start));
         }
         self.huffman_buf.resize(max, 0);
-        match huffman::decode_into(src, &mut self.huffman_buf) {
+        match huffman::decode_within(buf, start..end, &mut self.huffman_buf) {
             Ok(n) => {
                 self.huffman_buf.truncate(n);
                 Ok(self.huffman_buf.split().freeze())

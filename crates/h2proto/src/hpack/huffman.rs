@@ -4,10 +4,14 @@
 //! octet is padded with the most significant bits of EOS, i.e. with ones (§5.2).
 //!
 //! Decoding is table-driven: a 64-bit accumulator holds the next bits, and one look-up of the
-//! next 12 bits in a 4096-entry table yields the one or two symbols whose codes fit in them
-//! (the codes of the common header characters are 5 to 8 bits long) and how many bits they
-//! used. The rare codes longer than 12 bits, and the last bits of a string, walk the code tree
-//! one bit at a time. The tree and the table are built at compile time by `const fn`s from
+//! next 12 bits in a 4096-entry (16 KiB, L1-resident) table yields the one or two symbols whose
+//! codes fit in them (the codes of the common header characters are 5 to 8 bits long) and how
+//! many bits they used. The accumulator is refilled without branches from 8-octet loads (a
+//! string inside a header block may read past its end, see [`decode_within`]), then up to four
+//! look-ups run before the next refill. The rare codes longer than 12 bits, and the padding
+//! check, walk the code tree one bit at a time. (A 15-bit table with up to three symbols per
+//! look-up was tried and is slower: 128 KiB does not stay in L1, and the look-ups form a
+//! dependency chain, so their latency is what counts.) The tree and the table are built at compile time by `const fn`s from
 //! [`CODES`], the Appendix B table, so there is no build script and no hand-written table to
 //! get wrong. (A 4-bit state machine, as in nghttp2, needs two dependent look-ups per octet;
 //! this needs about one per 1.5 octets.)
@@ -413,7 +417,7 @@ pub fn encode(src: &[u8], dst: &mut Vec<u8>) {
     }
 }
 
-/// The most octets `len` encoded octets can decode to (the shortest code is 5 bits), plus two
+/// The most octets `len` encoded octets can decode to (the shortest code is 5 bits), plus
 /// spare slots that [`decode_into`] may write to without counting them.
 #[inline]
 pub const fn max_decoded_len(len: usize) -> usize {
@@ -424,37 +428,58 @@ pub const fn max_decoded_len(len: usize) -> usize {
 /// and returns the number of octets decoded.
 ///
 /// The fast path keeps up to 64 bits in an accumulator and decodes one or two symbols per
-/// look-up of the next 12 bits; codes longer than that and the last few bits of the string go
-/// through the tree one bit at a time.
+/// look-up of the next 12 bits; codes longer than that and invalid endings go through the tree
+/// one bit at a time.
 ///
 /// # Panics
 /// If `out` is shorter than `max_decoded_len(src.len())` (a caller bug, not a peer error).
 #[inline]
 pub fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, HuffmanError> {
-    let out = &mut out[..max_decoded_len(src.len())];
-    // `acc` holds `bits` unread bits, left-aligned (the next code starts at bit 63); the bits
-    // below them are zero.
+    decode_within(src, 0..src.len(), out)
+}
+
+/// Decodes the string at `buf[range]` as [`decode_into`] does, but may read (and ignore) up to
+/// 8 octets past its end, so short strings inside a header block also get the fast refill.
+///
+/// # Panics
+/// If `range` is not within `buf`, or `out` is shorter than `max_decoded_len(range.len())`.
+#[inline]
+pub fn decode_within(
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    out: &mut [u8],
+) -> Result<usize, HuffmanError> {
+    let end = range.end;
+    let out = &mut out[..max_decoded_len(buf[range.clone()].len())];
+    // `acc` holds `bits` unread bits, left-aligned (the next code starts at bit 63).
     let mut acc: u64 = 0;
     let mut bits: u32 = 0;
-    let mut pos = 0;
+    let mut pos = range.start;
     let mut n = 0;
-    loop {
-        if let Some(word) = src.get(pos..pos + 8) {
+    while pos < end {
+        if let Some(word) = buf.get(pos..pos + 8) {
             // Branchless refill to 56..=63 bits. The last, partial octet is ORed in again,
             // identically, by the next refill.
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
             acc |= u64::from_be_bytes(w) >> bits;
             let whole = (63 - bits) >> 3;
+            if end - pos <= whole as usize {
+                // The string ends within these bits: keep exactly its bits (1..=63 of them),
+                // zeros after, for the tail below.
+                bits += (end - pos) as u32 * 8;
+                acc &= !(u64::MAX >> bits);
+                break;
+            }
             pos += whole as usize;
             bits += whole * 8;
         } else {
-            while let Some(&b) = src.get(pos).filter(|_| bits <= 56) {
-                acc |= u64::from(b) << (56 - bits);
+            while pos < end && bits <= 56 {
+                acc |= u64::from(buf[pos]) << (56 - bits);
                 bits += 8;
                 pos += 1;
             }
-            if pos == src.len() {
+            if pos == end {
                 break;
             }
         }
@@ -493,7 +518,7 @@ pub fn decode_into(src: &[u8], out: &mut [u8]) -> Result<usize, HuffmanError> {
             bits -= e & 0xff;
         }
     }
-    // The input is all in `acc` (at most 63 bits). Look-ups go on while whole codes remain:
+    // The input is all in `acc` (at most 63 bits, zeros after). Look-ups go on while whole codes remain:
     // the zeros after the end cannot complete a code early, and a code reaching into them is
     // longer than the bits left.
     while bits > 0 {
@@ -732,6 +757,44 @@ mod tests {
                 );
             }
             assert_eq!(dec(&enc(&text)).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn octets_after_the_string_are_ignored() {
+        // `decode_within` reads up to 8 octets past the string: whatever they hold (ones that
+        // would extend the padding, zeros that would complete a code) must not change the result,
+        // valid or not.
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for len in 0..30 {
+            let text: Vec<u8> = (0..len).map(|i| b"a0/\x7f\xfe%~\x01e"[i % 9]).collect();
+            cases.push(enc(&text));
+            let mut bits = code_bits(&text);
+            bits.extend([1; 9]); // padding too long
+            while !bits.len().is_multiple_of(8) {
+                bits.push(1);
+            }
+            cases.push(pack(&bits));
+            let mut bits = code_bits(&text);
+            bits.extend([1, 1, 0]); // padding not all ones
+            while !bits.len().is_multiple_of(8) {
+                bits.push(1);
+            }
+            cases.push(pack(&bits));
+        }
+        for wire in cases {
+            let want = dec(&wire);
+            for tail in [[0x00u8; 9], [0xff; 9], [0x5a; 9]] {
+                for extra in 0..=tail.len() {
+                    let mut buf = vec![0xa5, 0x3c];
+                    buf.extend_from_slice(&wire);
+                    buf.extend_from_slice(&tail[..extra]);
+                    let mut out = vec![0; max_decoded_len(wire.len())];
+                    let got =
+                        decode_within(&buf, 2..2 + wire.len(), &mut out).map(|n| out[..n].to_vec());
+                    assert_eq!(got, want, "{wire:02x?} + {extra} x {:02x}", tail[0]);
+                }
+            }
         }
     }
 

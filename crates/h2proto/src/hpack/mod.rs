@@ -10,11 +10,12 @@
 //!   (HEADERS or PUSH_PROMISE plus all its CONTINUATIONs) and appends [`Header`]s to a `Vec`
 //!   the caller owns; the encoder appends to a caller's `Vec<u8>`.
 //! * **Zero-copy decoding.** Plain literals are slices of the block, static entries are
-//!   `'static`, dynamic entries are reference-counted clones; the Huffman strings of a block
-//!   share one buffer. Only entries added to the dynamic table are copied, so the table does
-//!   not keep whole received blocks alive.
-//! * **Table-driven Huffman.** Decoding consumes a nibble per step through a 256-state × 16
-//!   table built at compile time from the Appendix B code.
+//!   `'static` (no reference count), dynamic entries are reference-counted clones. A field that
+//!   enters the dynamic table is decoded once, straight into the table's arena, and shared by
+//!   the field and the entry; the other Huffman strings of a block share one buffer. The table
+//!   holds only its own copies, so it does not keep whole received blocks alive.
+//! * **Table-driven Huffman.** Decoding looks up 12 bits at a time in a table built at compile
+//!   time from the Appendix B code, emitting up to two symbols per look-up.
 //! * **Bounded memory against hostile peers.** Integers are capped (§5.1), size updates are
 //!   checked against the limit we advertised (§4.2, §6.3), and the header-list limit (RFC 9113
 //!   §6.5.2) is enforced while decoding: past it the decoder keeps the table in sync but

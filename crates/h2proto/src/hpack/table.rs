@@ -164,6 +164,17 @@ impl DynamicTable {
         self.insert(entry, on_evict);
     }
 
+    /// The arena with room for `n` more octets (a fresh chunk if the current one is short), for
+    /// a caller that decodes an entry's name or value straight into it and splits it off; the
+    /// entry then goes in with [`DynamicTable::insert`].
+    #[inline]
+    pub(crate) fn arena_for(&mut self, n: usize) -> &mut BytesMut {
+        if self.arena.capacity() - self.arena.len() < n {
+            self.arena = BytesMut::with_capacity(n.max(ARENA_CHUNK));
+        }
+        &mut self.arena
+    }
+
     /// Adds `entry` as the newest, first evicting from the end until it fits (§4.4).
     ///
     /// §4.4: "an attempt to add an entry larger than the maximum size causes the table to be
