@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod frames_tool;
 mod get;
 mod hpack_tool;
+mod load;
 mod serve;
 
 #[derive(Parser)]
@@ -38,6 +39,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Fetch URLs over HTTP/2, concurrently on one connection per origin.
     Get(get::GetArgs),
+    /// Load-test an HTTP/2 server (like h2load): -n requests over -c connections, -m streams each.
+    Load(load::LoadArgs),
 }
 
 #[derive(Subcommand)]
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Frames { file } => frames_tool::run(file.as_deref()),
         Command::Serve(args) => serve::run(args),
         Command::Get(args) => get::run(args),
+        Command::Load(args) => load::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

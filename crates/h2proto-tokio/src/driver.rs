@@ -91,8 +91,31 @@ pub(crate) enum Command {
 
 pub(crate) type CommandTx = mpsc::UnboundedSender<Command>;
 
-/// Called by the driver for each request a server receives (spawns the handler).
-pub(crate) type Dispatch = Arc<dyn Fn(StreamId, http::Request<RecvBody>, CommandTx) + Send + Sync>;
+/// Called by the driver for each request a server receives: runs the handler until it first
+/// waits, and spawns it only then.
+pub(crate) type Dispatch =
+    Arc<dyn Fn(StreamId, http::Request<RecvBody>, CommandTx) -> Answer + Send + Sync>;
+
+/// What [`Dispatch`] did with a request.
+pub(crate) enum Answer {
+    /// The handler answered at once: the driver sends the response itself (no task, no channel).
+    Now(Response<crate::BoxBody>),
+    /// The handler is running in its own task and answers through the command channel.
+    Later,
+    /// The handler panicked: reset the stream.
+    Panicked,
+}
+
+/// A waker that does nothing, for polling a future once in place: if it is not ready, it is
+/// handed to a task whose poll registers the real waker (only the latest waker counts).
+pub(crate) fn noop_waker() -> std::task::Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+        fn wake_by_ref(self: &Arc<Self>) {}
+    }
+    std::task::Waker::from(Arc::new(Noop))
+}
 
 /// A response pushed by the server (RFC 9113 §8.4), as seen by the client.
 pub struct PushedResponse {
@@ -197,6 +220,8 @@ pub(crate) struct Driver<IO> {
     close_when_idle: bool,
     idle_since: Option<Instant>,
     goaway: Option<(StreamId, ErrorCode, String)>,
+    /// For polling a response body once in place (see [`Answer::Now`]).
+    noop: std::task::Waker,
 }
 
 enum Wake {
@@ -238,6 +263,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             close_when_idle: false,
             idle_since: None,
             goaway: None,
+            noop: noop_waker(),
         }
     }
 
@@ -817,7 +843,75 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         let dispatch = dispatch.clone();
         self.streams.insert(id, slot);
-        dispatch(id, req, self.cmd_tx.clone());
+        match dispatch(id, req, self.cmd_tx.clone()) {
+            Answer::Now(resp) => self.respond_now(id, resp),
+            Answer::Later => {}
+            Answer::Panicked => {
+                let _ = self.conn.reset_stream(id, ErrorCode::INTERNAL_ERROR);
+            }
+        }
+    }
+
+    /// Sends a response the handler returned at once: the head straight into the connection, and
+    /// the body too when its first frame is ready and ends it (a fixed page, a small file).
+    /// Only a body that must wait is handed to a task.
+    fn respond_now(&mut self, id: StreamId, resp: Response<crate::BoxBody>) {
+        use http_body::Body as _;
+        let (parts, mut body) = resp.into_parts();
+        let end_stream = body.is_end_stream();
+        let headers = headers::response_headers(parts.status, &parts.headers);
+        if let Err(e) = self.conn.send_response(id, headers, end_stream) {
+            self.fail_stream(id, Error::Protocol(e));
+            return;
+        }
+        if end_stream {
+            return;
+        }
+        let mut cx = Context::from_waker(&self.noop);
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Pin::new(&mut body).poll_frame(&mut cx)
+        }));
+        let (data, end) = match polled {
+            Ok(Poll::Pending) => {
+                tokio::spawn(send_body(self.cmd_tx.clone(), id, body));
+                return;
+            }
+            Ok(Poll::Ready(None)) => (Bytes::new(), true),
+            Ok(Poll::Ready(Some(Ok(frame)))) => match frame.into_data() {
+                Ok(data) => {
+                    let end = body.is_end_stream();
+                    (data, end)
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        if let Some(slot) = self.streams.get_mut(&id) {
+                            slot.trailers = Some(headers::trailer_headers(&trailers));
+                        }
+                        self.flush_stream(id);
+                    }
+                    return;
+                }
+            },
+            Ok(Poll::Ready(Some(Err(_)))) | Err(_) => {
+                let _ = self.conn.reset_stream(id, ErrorCode::INTERNAL_ERROR);
+                return;
+            }
+        };
+        if !data.is_empty() || end {
+            let Some(slot) = self.streams.get_mut(&id) else {
+                return;
+            };
+            slot.pending.push_back(PendingData {
+                data,
+                end_stream: end,
+                done: None,
+            });
+            self.flush_stream(id);
+        }
+        if !end {
+            // The rest follows from a task, queued behind this first chunk.
+            tokio::spawn(send_body(self.cmd_tx.clone(), id, body));
+        }
     }
 
     fn on_response(&mut self, id: StreamId, list: Vec<Header>, end_stream: bool) {

@@ -4,7 +4,7 @@ use crate::Error;
 use bytes::Bytes;
 use h2proto::Header;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use http::uri::{Authority, Scheme};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Method, Request, Response, StatusCode, Uri};
 
 /// RFC 9113 §8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing
@@ -23,12 +23,50 @@ fn push_map(map: &HeaderMap, out: &mut Vec<Header>) {
         if is_connection_specific(name, value) || name == http::header::HOST {
             continue;
         }
-        let mut h = Header::new(
-            Bytes::copy_from_slice(name.as_str().as_bytes()),
-            Bytes::copy_from_slice(value.as_bytes()),
-        );
+        let mut h = Header::new(name_bytes(name), Bytes::copy_from_slice(value.as_bytes()));
         h.sensitive = value.is_sensitive();
         out.push(h);
+    }
+}
+
+/// A field name as `Bytes`: the common ones from static memory (no allocation per response).
+fn name_bytes(name: &HeaderName) -> Bytes {
+    const COMMON: &[&str] = &[
+        "content-type",
+        "content-length",
+        "date",
+        "server",
+        "cache-control",
+        "etag",
+        "last-modified",
+        "vary",
+        "location",
+        "content-encoding",
+        "accept-ranges",
+        "user-agent",
+        "accept",
+        "accept-encoding",
+    ];
+    let s = name.as_str();
+    match COMMON.iter().find(|c| **c == s) {
+        Some(c) => Bytes::from_static(c.as_bytes()),
+        None => Bytes::copy_from_slice(s.as_bytes()),
+    }
+}
+
+/// A `:status` value: the common codes from static memory.
+fn status_bytes(status: StatusCode) -> Bytes {
+    match status.as_u16() {
+        200 => Bytes::from_static(b"200"),
+        204 => Bytes::from_static(b"204"),
+        206 => Bytes::from_static(b"206"),
+        301 => Bytes::from_static(b"301"),
+        302 => Bytes::from_static(b"302"),
+        304 => Bytes::from_static(b"304"),
+        400 => Bytes::from_static(b"400"),
+        404 => Bytes::from_static(b"404"),
+        500 => Bytes::from_static(b"500"),
+        _ => Bytes::copy_from_slice(status.as_str().as_bytes()),
     }
 }
 
@@ -83,7 +121,7 @@ pub fn request_headers(
 /// The header list of a response: `:status` then the regular fields (§8.3.2).
 pub fn response_headers(status: StatusCode, headers: &HeaderMap) -> Vec<Header> {
     let mut out = Vec::with_capacity(headers.len() + 1);
-    out.push(Header::new(":status", status.as_str().to_string()));
+    out.push(Header::new(":status", status_bytes(status)));
     push_map(headers, &mut out);
     out
 }
@@ -137,18 +175,20 @@ pub fn parse_request(headers: Vec<Header>) -> Result<RequestHead, Error> {
     }
     let method = Method::from_bytes(&method.ok_or(Error::Malformed("missing :method"))?)
         .map_err(|_| Error::Malformed("invalid :method"))?;
-    let mut builder = Uri::builder();
+    // From the parts: the authority and path are taken over from the decoded `Bytes`, not copied.
+    let invalid = |_| Error::Malformed("invalid request target");
+    let mut parts = http::uri::Parts::default();
     if let Some(s) = scheme {
-        builder = builder.scheme(&s[..]);
+        parts.scheme = Some(Scheme::try_from(&s[..]).map_err(invalid)?);
     }
     if let Some(a) = authority {
-        builder = builder.authority(&a[..]);
+        parts.authority = Some(Authority::from_maybe_shared(a).map_err(invalid)?);
     }
-    builder = builder.path_and_query(path.as_deref().unwrap_or(b"/"));
-    let uri = match builder.build() {
-        Ok(uri) => uri,
-        Err(_) => return Err(Error::Malformed("invalid request target")),
-    };
+    parts.path_and_query = Some(match path {
+        Some(p) => PathAndQuery::from_maybe_shared(p).map_err(invalid)?,
+        None => PathAndQuery::from_static("/"),
+    });
+    let uri = Uri::from_parts(parts).map_err(|_| Error::Malformed("invalid request target"))?;
     Ok(RequestHead {
         method,
         uri,

@@ -2,7 +2,9 @@
 //! connection task each; every request runs its handler in its own task.
 
 use crate::body::RecvBody;
-use crate::driver::{self, Command, CommandTx, Dispatch, Driver, FrameTrace, Options, Side};
+use crate::driver::{
+    self, Answer, Command, CommandTx, Dispatch, Driver, FrameTrace, Options, Side,
+};
 use crate::h1::{self, Sniffed};
 use crate::{headers, tls, BoxBody, BoxError, Error};
 use bytes::Bytes;
@@ -12,8 +14,10 @@ use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -311,9 +315,9 @@ impl Server {
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let handler = self.inner.handler.clone();
-        let dispatch: Dispatch = Arc::new(move |id, req, cmd| {
-            spawn_handler(handler.clone(), id, req, cmd);
-        });
+        let noop = driver::noop_waker();
+        let dispatch: Dispatch =
+            Arc::new(move |id, req, cmd| run_handler(&handler, &noop, id, req, cmd));
         let mut stop = self.inner.shutdown_rx.clone();
         let shutdown = Box::pin(async move {
             loop {
@@ -339,7 +343,16 @@ impl Server {
     }
 }
 
-fn spawn_handler(handler: Handler, id: StreamId, mut req: Request<RecvBody>, cmd: CommandTx) {
+/// Runs a request's handler: polled once in place, so that a handler that answers at once costs
+/// no task and no channel round trip ([`Answer::Now`]); one that waits goes on in its own task.
+/// A panic (caught, in place or in the task) resets only the request's stream.
+fn run_handler(
+    handler: &Handler,
+    noop: &Waker,
+    id: StreamId,
+    mut req: Request<RecvBody>,
+    cmd: CommandTx,
+) -> Answer {
     let scheme = req.uri().scheme().cloned().unwrap_or(Scheme::HTTPS);
     let authority = req.uri().authority().cloned();
     req.extensions_mut().insert(Pusher {
@@ -348,9 +361,19 @@ fn spawn_handler(handler: Handler, id: StreamId, mut req: Request<RecvBody>, cmd
         scheme,
         authority,
     });
+    let mut cx = Context::from_waker(noop);
+    let mut fut = None;
+    let first = catch_unwind(AssertUnwindSafe(|| {
+        let f = fut.insert(handler(req));
+        f.as_mut().poll(&mut cx)
+    }));
+    let fut = match (first, fut) {
+        (Ok(Poll::Ready(resp)), _) => return Answer::Now(resp),
+        (Ok(Poll::Pending), Some(fut)) => fut,
+        _ => return Answer::Panicked,
+    };
     tokio::spawn(async move {
-        // The handler runs in its own task so that a panic resets only its stream.
-        match tokio::spawn(handler(req)).await {
+        match CatchUnwind(fut).await {
             Ok(resp) => respond(cmd, id, resp).await,
             Err(_) => {
                 let _ = cmd.send(Command::Reset {
@@ -360,6 +383,22 @@ fn spawn_handler(handler: Handler, id: StreamId, mut req: Request<RecvBody>, cmd
             }
         }
     });
+    Answer::Later
+}
+
+/// A future whose panics become `Err` (what `tokio::spawn` + `JoinHandle` gave, without a second
+/// task per request).
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut self.0).poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
 }
 
 /// Sends a response head, then its body as capacity allows.
