@@ -35,7 +35,9 @@ const OUT_HIGH: usize = 256 << 10;
 /// Stop reading while this much output is unwritten.
 const READ_PAUSE: usize = 1 << 20;
 /// Read buffer size.
-const READ_BUF: usize = 64 << 10;
+const READ_BUF: usize = 16 << 10;
+/// Output buffer capacity kept between batches.
+const OUT_KEEP: usize = 16 << 10;
 /// After a graceful shutdown, once no stream is left, close even if the connection has not
 /// finished its GOAWAY exchange within this long.
 const LINGER: Duration = Duration::from_secs(1);
@@ -250,7 +252,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             cmd_rx,
             streams: HashMap::new(),
             blocked: HashSet::new(),
-            out: Vec::with_capacity(64 << 10),
+            // Grows with the first batch; shrunk again when a large batch has been written, so
+            // an idle connection does not keep a burst's buffer.
+            out: Vec::new(),
             out_pos: 0,
             needs_flush: false,
             inbuf: vec![0u8; READ_BUF].into_boxed_slice(),
@@ -484,6 +488,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
+            if self.out.capacity() > OUT_KEEP {
+                self.out.shrink_to(OUT_KEEP);
+            }
             if self.needs_flush {
                 match Pin::new(&mut self.io).poll_flush(cx) {
                     Poll::Ready(Ok(())) => {

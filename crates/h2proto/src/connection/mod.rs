@@ -218,7 +218,7 @@ impl Connection {
         let mut conn = Connection {
             role,
             decoder,
-            inbuf: BytesMut::with_capacity(16 << 10),
+            inbuf: BytesMut::new(),
             preface_pending: if role == Role::Server {
                 frame::PREFACE.len()
             } else {
@@ -226,7 +226,7 @@ impl Connection {
             },
             hpack_decoder,
             hpack_encoder,
-            out: Vec::with_capacity(4096),
+            out: Vec::new(),
             scratch: Vec::new(),
             events: VecDeque::new(),
             partial: None,
