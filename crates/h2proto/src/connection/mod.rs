@@ -333,7 +333,7 @@ impl Connection {
         s.recv_phase = stream::RecvPhase::Body;
         s.is_head = info.is_head;
         conn.streams.insert(id, s);
-        conn.stream_opened(false, now);
+        conn.stream_opened(false);
         conn.events.push_back(Event::RequestReceived {
             stream_id: id,
             headers: request,
@@ -367,7 +367,7 @@ impl Connection {
         s.is_head = is_head;
         conn.streams.insert(id, s);
         conn.next_stream_id = 3;
-        conn.stream_opened(true, now);
+        conn.stream_opened(true);
         conn
     }
 
@@ -520,7 +520,7 @@ impl Connection {
             s.state = StreamState::HalfClosedLocal;
         }
         self.streams.insert(id, s);
-        self.stream_opened(true, self.last_now);
+        self.stream_opened(true);
         self.write_headers(id, &headers, end_stream, None);
         Ok(id)
     }
@@ -566,7 +566,7 @@ impl Connection {
             }
         }
         if was_reserved {
-            self.stream_opened(true, self.last_now);
+            self.stream_opened(true);
         }
         self.write_headers(id, &headers, end_stream, None);
         if end_stream {
@@ -798,13 +798,12 @@ impl Connection {
         if self.error.is_some() {
             return;
         }
+        self.send_goaway(StreamId(self.max_peer_id), code, debug);
         if code == ErrorCode::NO_ERROR {
-            self.send_goaway(StreamId(self.max_peer_id), code, debug);
             self.shutdown = Some(Shutdown::Draining {
                 deadline: self.last_now + self.config.shutdown_timeout,
             });
         } else {
-            self.send_goaway(StreamId(self.max_peer_id), code, debug);
             self.error = Some(ConnectionError {
                 code,
                 reason: "GOAWAY sent by the application".into(),
@@ -1016,7 +1015,7 @@ impl Connection {
         p
     }
 
-    fn stream_opened(&mut self, local: bool, _now: Instant) {
+    fn stream_opened(&mut self, local: bool) {
         if local {
             self.active_local += 1;
         } else {

@@ -101,15 +101,15 @@ impl Connection {
         }
         match f {
             Frame::Data(d) => self.recv_data(d, now),
-            Frame::Headers(h) => self.recv_headers(h, now),
+            Frame::Headers(h) => self.recv_headers(h),
             Frame::Priority(p) => self.recv_priority(p.stream_id),
             Frame::RstStream(r) => self.recv_rst_stream(r, now),
             Frame::Settings(s) => self.recv_settings(s),
-            Frame::PushPromise(p) => self.recv_push_promise(p, now),
+            Frame::PushPromise(p) => self.recv_push_promise(p),
             Frame::Ping(p) => self.recv_ping(p, now),
             Frame::GoAway(g) => self.recv_goaway(g),
             Frame::WindowUpdate(w) => self.recv_window_update(w),
-            Frame::Continuation(c) => self.recv_continuation(c, now),
+            Frame::Continuation(c) => self.recv_continuation(c),
             Frame::PriorityUpdate(p) => self.recv_priority_update(p),
             // §5.5: "Implementations MUST ignore unknown or unsupported values in all
             // extensible protocol elements."
@@ -237,7 +237,7 @@ impl Connection {
 
     // ------------------------------------------------------------------ header blocks
 
-    fn recv_headers(&mut self, h: frame::Headers, now: Instant) -> Result {
+    fn recv_headers(&mut self, h: frame::Headers) -> Result {
         let self_dependent = h.is_self_dependent();
         if h.priority.is_some() || self_dependent {
             self.count_priority_signal()?;
@@ -256,17 +256,10 @@ impl Connection {
             });
             return Ok(());
         }
-        self.header_block(
-            h.stream_id,
-            None,
-            h.block,
-            h.end_stream,
-            self_dependent,
-            now,
-        )
+        self.header_block(h.stream_id, None, h.block, h.end_stream, self_dependent)
     }
 
-    fn recv_push_promise(&mut self, p: frame::PushPromise, now: Instant) -> Result {
+    fn recv_push_promise(&mut self, p: frame::PushPromise) -> Result {
         // §8.4: "A client cannot push ... Servers MUST treat the receipt of a PUSH_PROMISE frame
         // as a connection error of type PROTOCOL_ERROR."
         if self.role == Role::Server {
@@ -294,10 +287,10 @@ impl Connection {
             });
             return Ok(());
         }
-        self.header_block(p.stream_id, Some(p.promised_id), p.block, false, false, now)
+        self.header_block(p.stream_id, Some(p.promised_id), p.block, false, false)
     }
 
-    fn recv_continuation(&mut self, c: frame::Continuation, now: Instant) -> Result {
+    fn recv_continuation(&mut self, c: frame::Continuation) -> Result {
         let Some(p) = self.partial.as_mut() else {
             // §6.10: CONTINUATION must follow HEADERS, PUSH_PROMISE or CONTINUATION without
             // END_HEADERS.
@@ -328,7 +321,6 @@ impl Connection {
             p.block.freeze(),
             p.end_stream,
             p.self_dependent,
-            now,
         )
     }
 
@@ -341,7 +333,6 @@ impl Connection {
         block: Bytes,
         end_stream: bool,
         self_dependent: bool,
-        now: Instant,
     ) -> Result {
         let mut headers = Vec::new();
         let mut too_large = false;
@@ -384,7 +375,7 @@ impl Connection {
         }
         match self.known(id) {
             Known::Tracked => self.recv_headers_on_stream(id, headers, end_stream, too_large),
-            Known::Idle => self.recv_new_stream(id, headers, end_stream, too_large, now),
+            Known::Idle => self.recv_new_stream(id, headers, end_stream, too_large),
             Known::Closed { reset_by_us: true } => Ok(()),
             // §5.1 closed: "An endpoint MAY treat receipt of any other type of frame on a closed
             // stream as a connection error of type STREAM_CLOSED".
@@ -402,7 +393,6 @@ impl Connection {
         headers: Vec<Header>,
         end_stream: bool,
         too_large: bool,
-        now: Instant,
     ) -> Result {
         // §5.1.1: only the peer's parity may open streams; a client only opens via requests and
         // a server only via PUSH_PROMISE, so HEADERS on an idle stream is a request to a server.
@@ -454,7 +444,7 @@ impl Connection {
             s.priority = Priority::parse(p, Priority::default());
         }
         self.streams.insert(id, s);
-        self.stream_opened(false, now);
+        self.stream_opened(false);
         self.events.push_back(Event::RequestReceived {
             stream_id: id,
             headers,
@@ -474,7 +464,7 @@ impl Connection {
         };
         s.recv_phase = RecvPhase::Body;
         self.streams.insert(id, s);
-        self.stream_opened(false, self.last_now);
+        self.stream_opened(false);
         let status = vec![Header::new(":status", "431")];
         if let Some(s) = self.streams.get_mut(&id) {
             s.final_headers_sent = true;
