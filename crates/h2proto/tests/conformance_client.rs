@@ -12,23 +12,6 @@ fn client() -> RawPeer {
     RawPeer::server_to(Config::default())
 }
 
-fn expect_goaway(p: &mut RawPeer, code: ErrorCode) {
-    let frames = p.recv();
-    let g = goaway(&frames).unwrap_or_else(|| panic!("expected GOAWAY {code:?}, got {frames:?}"));
-    assert_eq!(
-        g.error_code,
-        code,
-        "{:?}",
-        String::from_utf8_lossy(&g.debug_data)
-    );
-}
-
-fn expect_rst(p: &mut RawPeer, id: u32, code: ErrorCode) {
-    let frames = p.recv();
-    assert_eq!(resets(&frames), [(id, code)], "{frames:?}");
-    assert!(p.conn.error().is_none());
-}
-
 fn request(p: &mut RawPeer) -> StreamId {
     let id = p.conn.send_request(get("/"), true).unwrap();
     p.recv();

@@ -15,27 +15,6 @@ fn server() -> RawPeer {
     RawPeer::client_to(Config::default())
 }
 
-fn expect_goaway(p: &mut RawPeer, code: ErrorCode) {
-    let frames = p.recv();
-    let g = goaway(&frames).unwrap_or_else(|| panic!("expected GOAWAY {code:?}, got {frames:?}"));
-    assert_eq!(
-        g.error_code,
-        code,
-        "{:?}",
-        String::from_utf8_lossy(&g.debug_data)
-    );
-    assert!(p.conn.error().is_some());
-}
-
-fn expect_rst(p: &mut RawPeer, id: u32, code: ErrorCode) {
-    let frames = p.recv();
-    assert_eq!(resets(&frames), [(id, code)], "{frames:?}");
-    assert!(
-        p.conn.error().is_none(),
-        "a stream error must not end the connection"
-    );
-}
-
 fn open(p: &mut RawPeer, id: u32, end_stream: bool) {
     let f = p.headers(id, &post("/"), end_stream);
     p.send(f);

@@ -350,3 +350,26 @@ pub fn resets(frames: &[Frame]) -> Vec<(u32, ErrorCode)> {
         })
         .collect()
 }
+
+/// Asserts that the connection under test answered with GOAWAY `code` and failed.
+pub fn expect_goaway(p: &mut RawPeer, code: ErrorCode) {
+    let frames = p.recv();
+    let g = goaway(&frames).unwrap_or_else(|| panic!("expected GOAWAY {code:?}, got {frames:?}"));
+    assert_eq!(
+        g.error_code,
+        code,
+        "{:?}",
+        String::from_utf8_lossy(&g.debug_data)
+    );
+    assert!(p.conn.error().is_some());
+}
+
+/// Asserts exactly one RST_STREAM `(id, code)` and a connection that carries on (§5.4.2).
+pub fn expect_rst(p: &mut RawPeer, id: u32, code: ErrorCode) {
+    let frames = p.recv();
+    assert_eq!(resets(&frames), [(id, code)], "{frames:?}");
+    assert!(
+        p.conn.error().is_none(),
+        "a stream error must not end the connection"
+    );
+}
