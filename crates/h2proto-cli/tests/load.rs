@@ -1,64 +1,9 @@
 //! `h2proto load` against an `h2proto serve` child process.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_h2proto");
-
-/// A running `h2proto serve`, killed on drop.
-struct ServeProcess {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts the server and waits for its "listening on" line.
-fn serve(extra: &[&str]) -> ServeProcess {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--listen", &listen, "--threads", "1"])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Keep draining: the server logs one line per request.
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("listening on") => break,
-            Ok(_) => {}
-            Err(_) => panic!("server did not start"),
-        }
-    }
-    ServeProcess { child, port }
-}
+use common::*;
+use std::process::{Command, Output};
 
 fn load(args: &[&str]) -> Output {
     Command::new(BIN).arg("load").args(args).output().unwrap()
@@ -74,7 +19,7 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn h2c_get_counts_every_request() {
-    let server = serve(&["--h2c"]);
+    let server = serve(&["--h2c", "--threads", "1"]);
     let url = format!("http://127.0.0.1:{}/", server.port);
     let out = load(&[&url, "-n", "500", "-c", "3", "-m", "10"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -91,7 +36,7 @@ fn h2c_get_counts_every_request() {
 
 #[test]
 fn h2c_post_bodies_and_large_responses() {
-    let server = serve(&["--h2c"]);
+    let server = serve(&["--h2c", "--threads", "1"]);
     let dir = std::env::temp_dir().join(format!("h2proto-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("body");
@@ -127,7 +72,7 @@ fn h2c_post_bodies_and_large_responses() {
 
 #[test]
 fn failures_exit_non_zero() {
-    let server = serve(&["--h2c"]);
+    let server = serve(&["--h2c", "--threads", "1"]);
     // 404s count as failed requests.
     let url = format!("http://127.0.0.1:{}/missing", server.port);
     let out = load(&[&url, "-n", "5"]);

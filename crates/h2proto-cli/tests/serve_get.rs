@@ -1,63 +1,10 @@
 //! `h2proto serve` as a child process, `h2proto get` against it.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::*;
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_h2proto");
-
-/// A running `h2proto serve`, killed on drop.
-struct ServeProcess {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts the server and waits for its "listening on" line.
-fn serve(extra: &[&str]) -> ServeProcess {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--listen", &listen])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("listening on") => break,
-            Ok(_) => {}
-            Err(_) => panic!("server did not start"),
-        }
-    }
-    ServeProcess { child, port }
-}
+use std::process::{Command, Output};
 
 fn get(args: &[&str]) -> Output {
     Command::new(BIN).arg("get").args(args).output().unwrap()
