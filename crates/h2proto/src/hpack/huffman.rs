@@ -487,22 +487,8 @@ pub fn decode_within(
         let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
         if e >> 24 == 0 {
             // A code longer than 12 bits (at most 30): walk the tree.
-            let mut node = 0usize;
-            loop {
-                let child = TREE.nodes[node][(acc >> 63) as usize];
-                acc <<= 1;
-                bits -= 1;
-                if child & LEAF != 0 {
-                    let sym = (child & !LEAF) as usize;
-                    if sym == EOS {
-                        return Err(HuffmanError::Eos);
-                    }
-                    out[n] = sym as u8;
-                    n += 1;
-                    break;
-                }
-                node = child as usize;
-            }
+            out[n] = walk_tree(&mut acc, &mut bits)?;
+            n += 1;
             continue;
         }
         emit2(out, &mut n, e);
@@ -528,22 +514,8 @@ pub fn decode_within(
                 break;
             }
             // A long code with more after it: one symbol through the tree.
-            let mut node = 0usize;
-            loop {
-                let child = TREE.nodes[node][(acc >> 63) as usize];
-                acc <<= 1;
-                bits -= 1;
-                if child & LEAF != 0 {
-                    let sym = (child & !LEAF) as usize;
-                    if sym == EOS {
-                        return Err(HuffmanError::Eos);
-                    }
-                    out[n] = sym as u8;
-                    n += 1;
-                    break;
-                }
-                node = child as usize;
-            }
+            out[n] = walk_tree(&mut acc, &mut bits)?;
+            n += 1;
             continue;
         }
         let used = e & 0xff;
@@ -595,6 +567,26 @@ pub fn decode_within(
         }
     }
     Ok(n)
+}
+
+/// Decodes one symbol bit by bit from the top of `acc` (codes longer than the peek table's
+/// 12 bits). EOS inside a string is an error (RFC 7541 §5.2).
+#[inline(always)]
+fn walk_tree(acc: &mut u64, bits: &mut u32) -> Result<u8, HuffmanError> {
+    let mut node = 0usize;
+    loop {
+        let child = TREE.nodes[node][(*acc >> 63) as usize];
+        *acc <<= 1;
+        *bits -= 1;
+        if child & LEAF != 0 {
+            let sym = (child & !LEAF) as usize;
+            if sym == EOS {
+                return Err(HuffmanError::Eos);
+            }
+            return Ok(sym as u8);
+        }
+        node = child as usize;
+    }
 }
 
 /// Writes both symbol slots of a look-up entry at `out[*n..]` and advances `n` by its count:
