@@ -153,6 +153,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             builder = builder.tls(config);
         }
         let server = builder.build();
+        tokio::spawn(return_memory(server.clone()));
         let stopper = server.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -168,6 +169,41 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         result
     })
 }
+
+/// How often [`return_memory`] looks at the connection count.
+const TRIM_CHECK: Duration = Duration::from_secs(1);
+
+/// Gives freed heap memory back to the system after a wave of connections has closed.
+///
+/// glibc's `malloc` keeps freed memory between live allocations resident, so a server that
+/// held 10,000 connections would stay at that size after they closed. When the number of open
+/// connections has halved (or reached zero) since the last check that saw more, this calls
+/// `malloc_trim(0)`, which returns every free page. It runs at most once per [`TRIM_CHECK`] and
+/// only after connections closed, so a steady load never pays for it.
+async fn return_memory(server: Server) {
+    let mut tick = tokio::time::interval(TRIM_CHECK);
+    let mut peak = 0usize;
+    loop {
+        tick.tick().await;
+        let open = server.open_connections();
+        peak = peak.max(open);
+        if peak > 0 && open <= peak / 2 {
+            trim_heap();
+            peak = open;
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_heap() {
+    // SAFETY: malloc_trim only walks glibc's own heap structures, under its own locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 /// Connections the kernel may hold for us before `accept`. `TcpListener::bind` asks for 128: a
 /// burst of more new connections than that (h2load `-c 200`) overflows the accept queue, and every

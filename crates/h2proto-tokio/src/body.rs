@@ -1,6 +1,7 @@
 //! Received message bodies: [`RecvBody`] hands DATA to the application and returns flow-control
 //! credit only as the application consumes it, so a slow reader slows its sender (RFC 9113 §5.2).
 
+use crate::chan;
 use crate::driver::Command;
 use crate::Error;
 use bytes::Bytes;
@@ -27,7 +28,7 @@ pub(crate) enum BodyEvent {
 /// arriving later is returned at once, so the connection window never leaks.
 pub struct RecvBody {
     id: StreamId,
-    rx: Option<mpsc::UnboundedReceiver<BodyEvent>>,
+    rx: Option<chan::Receiver<BodyEvent>>,
     cmd: Option<mpsc::UnboundedSender<Command>>,
     remaining: Option<u64>,
     done: bool,
@@ -36,7 +37,7 @@ pub struct RecvBody {
 impl RecvBody {
     pub(crate) fn new(
         id: StreamId,
-        rx: mpsc::UnboundedReceiver<BodyEvent>,
+        rx: chan::Receiver<BodyEvent>,
         cmd: mpsc::UnboundedSender<Command>,
         content_length: Option<u64>,
     ) -> RecvBody {
@@ -138,7 +139,7 @@ impl Drop for RecvBody {
         rx.close();
         let mut credit = 0usize;
         let mut ended = false;
-        while let Ok(ev) = rx.try_recv() {
+        while let Some(ev) = rx.try_recv() {
             match ev {
                 BodyEvent::Data(_, n) => credit += n as usize,
                 _ => ended = true,

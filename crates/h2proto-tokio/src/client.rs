@@ -110,7 +110,13 @@ where
         queue: Default::default(),
         pushes: Some(pushes),
     };
-    let mut driver = Driver::new(io, conn, side, options, (cmd_tx.clone(), cmd_rx));
+    let mut driver = Box::new(Driver::new(
+        io,
+        conn,
+        side,
+        options,
+        Some((cmd_tx.clone(), cmd_rx)),
+    ));
     if let Some(leftover) = upgraded {
         driver.feed(&leftover);
     }

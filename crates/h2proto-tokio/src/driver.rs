@@ -15,9 +15,10 @@
 //! answers (PING or SETTINGS floods) cannot make us buffer without bound.
 
 use crate::body::{BodyEvent, RecvBody};
+use crate::chan;
 use crate::headers;
 use crate::Error;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use h2proto::frame::Frame;
 use h2proto::{Connection, ErrorCode, Event, Header, StreamId};
 use http::Response;
@@ -34,13 +35,31 @@ use tokio::sync::{mpsc, oneshot};
 const OUT_HIGH: usize = 256 << 10;
 /// Stop reading while this much output is unwritten.
 const READ_PAUSE: usize = 1 << 20;
-/// Read buffer size.
+/// Read chunk size: a read gets a fresh chunk of this size once less than [`READ_MIN`] is left
+/// in the current one. Received frames are slices of these chunks (zero-copy, see
+/// `Connection::handle_input_buf`).
 const READ_BUF: usize = 16 << 10;
+/// Smallest room a read is offered.
+const READ_MIN: usize = 4 << 10;
+/// A connection with no open stream for this long gives its buffers back
+/// (`Connection::shrink_to_fit` and the driver's own), so idle connections cost kilobytes.
+const RELEASE_AFTER: Duration = Duration::from_millis(500);
 /// Output buffer capacity kept between batches.
 const OUT_KEEP: usize = 16 << 10;
 /// After a graceful shutdown, once no stream is left, close even if the connection has not
 /// finished its GOAWAY exchange within this long.
 const LINGER: Duration = Duration::from_secs(1);
+
+/// A read error as a wake-up. A TLS peer that closes without close_notify reads as
+/// `UnexpectedEof`: the HTTP/2 layer decides whether anything was lost (open streams fail), so it
+/// is a plain end of input.
+fn read_error(e: std::io::Error) -> Wake {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        Wake::Read(0)
+    } else {
+        Wake::Io(e)
+    }
+}
 
 /// Called for every frame sent (`true`) or received (`false`), with the decoded header list of
 /// HEADERS and PUSH_PROMISE frames. Enabling it turns on `Config::trace_frames`.
@@ -183,7 +202,7 @@ struct PendingData {
 
 #[derive(Default)]
 struct Slot {
-    body_tx: Option<mpsc::UnboundedSender<BodyEvent>>,
+    body_tx: Option<chan::Sender<BodyEvent>>,
     response_tx: Option<oneshot::Sender<ResponseResult>>,
     pending: VecDeque<PendingData>,
     trailers: Option<Vec<Header>>,
@@ -203,14 +222,21 @@ pub(crate) struct Driver<IO> {
     io: IO,
     conn: Connection,
     side: Side,
-    cmd_tx: CommandTx,
-    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    /// The command channel; made when a handle first needs it and dropped again while the
+    /// connection idles with no handle holding a sender (its first block is ~2 KiB).
+    cmd_tx: Option<CommandTx>,
+    cmd_rx: Option<mpsc::UnboundedReceiver<Command>>,
     streams: HashMap<StreamId, Slot>,
     blocked: HashSet<StreamId>,
     out: Vec<u8>,
     out_pos: usize,
     needs_flush: bool,
-    inbuf: Box<[u8]>,
+    /// Read chunk; what was read is split off and handed to the connection.
+    rbuf: BytesMut,
+    /// Idle memory was given back since the connection last had a stream.
+    released: bool,
+    /// The last read was large: read zero-copy into chunks (see `poll_read_small`).
+    bulk: bool,
     read_closed: bool,
     timer: Pin<Box<tokio::time::Sleep>>,
     timer_at: Option<Instant>,
@@ -241,9 +267,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         conn: Connection,
         side: Side,
         options: Options,
-        channel: (CommandTx, mpsc::UnboundedReceiver<Command>),
+        channel: Option<(CommandTx, mpsc::UnboundedReceiver<Command>)>,
     ) -> Driver<IO> {
-        let (cmd_tx, cmd_rx) = channel;
+        let (cmd_tx, cmd_rx) = channel.unzip();
         Driver {
             io,
             conn,
@@ -257,7 +283,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             out: Vec::new(),
             out_pos: 0,
             needs_flush: false,
-            inbuf: vec![0u8; READ_BUF].into_boxed_slice(),
+            rbuf: BytesMut::new(),
+            released: false,
+            bulk: false,
             read_closed: false,
             timer: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
             timer_at: None,
@@ -279,7 +307,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
     }
 
     /// Runs the connection to its end. Returns the connection error, if it ended with one.
-    pub(crate) async fn run(mut self) -> Result<(), Error> {
+    pub(crate) async fn run(mut self: Box<Self>) -> Result<(), Error> {
         let result = self.run_loop().await;
         let err = match &result {
             Err(e) => e.duplicate(),
@@ -302,9 +330,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             return;
         }
         let io = &mut self.io;
-        let buf = &mut self.inbuf;
+        let mut buf = vec![0u8; 4096];
         let _ = tokio::time::timeout(LINGER, async {
-            while let Ok(n) = io.read(buf).await {
+            while let Ok(n) = io.read(&mut buf).await {
                 if n == 0 {
                     break;
                 }
@@ -336,15 +364,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                         };
                     }
                 }
-                Wake::Read(n) => {
-                    let now = Instant::now();
-                    let _ = self.conn.handle_input(&self.inbuf[..n], now);
-                }
+                // Already fed to the connection by `poll_wake`.
+                Wake::Read(_) => {}
                 Wake::Io(e) => return Err(Error::Io(e)),
                 Wake::Command(cmd) => {
                     self.command(cmd);
                     // Take every command already queued before writing: one batch, one write.
-                    while let Ok(cmd) = self.cmd_rx.try_recv() {
+                    while let Some(cmd) = self.cmd_rx.as_mut().and_then(|rx| rx.try_recv().ok()) {
                         self.command(cmd);
                     }
                 }
@@ -444,9 +470,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             self.event(ev);
         }
         if self.streams.is_empty() {
-            self.idle_since.get_or_insert(now);
+            let since = *self.idle_since.get_or_insert(now);
+            if now >= since + RELEASE_AFTER {
+                self.release_idle_memory();
+            }
         } else {
             self.idle_since = None;
+            self.released = false;
         }
         self.arm_timer();
     }
@@ -461,6 +491,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         consider(self.deadline);
         if self.close_when_idle && matches!(self.side, Side::Server { .. }) {
             consider(self.idle_since.map(|t| t + LINGER));
+        }
+        if !self.released {
+            consider(self.idle_since.map(|t| t + RELEASE_AFTER));
         }
         if at != self.timer_at {
             self.timer_at = at;
@@ -505,20 +538,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         if progressed {
             return Poll::Ready(Wake::Progress);
         }
-        if let Poll::Ready(Some(cmd)) = self.cmd_rx.poll_recv(cx) {
-            return Poll::Ready(Wake::Command(cmd));
+        if let Some(rx) = self.cmd_rx.as_mut() {
+            if let Poll::Ready(Some(cmd)) = rx.poll_recv(cx) {
+                return Poll::Ready(Wake::Command(cmd));
+            }
         }
         if !self.read_closed && self.out.len() - self.out_pos < READ_PAUSE {
-            let mut buf = ReadBuf::new(&mut self.inbuf);
-            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) => return Poll::Ready(Wake::Read(buf.filled().len())),
-                // A TLS peer that closes without close_notify: the HTTP/2 layer decides whether
-                // anything was lost (open streams fail), so treat it as a plain end of input.
-                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Poll::Ready(Wake::Read(0))
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Wake::Io(e)),
-                Poll::Pending => {}
+            // Small reads (requests, control frames) go through a buffer on the stack and are
+            // copied; once a read fills a chunk's worth, reads go zero-copy into chunks.
+            let read = if self.rbuf.capacity() - self.rbuf.len() >= READ_MIN || self.bulk {
+                self.poll_read_chunk(cx)
+            } else {
+                self.poll_read_small(cx)
+            };
+            if read.is_ready() {
+                return read;
             }
         }
         if let Some(sd) = self.shutdown.as_mut() {
@@ -530,6 +564,89 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             return Poll::Ready(Wake::Timer);
         }
         Poll::Pending
+    }
+
+    /// Reads into the current read chunk (zero-copy input: frame payloads, DATA included, are
+    /// slices of it), taking a fresh chunk first when little room is left in it. What was read
+    /// is fed to the connection at once.
+    fn poll_read_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        if self.rbuf.capacity() - self.rbuf.len() < READ_MIN {
+            self.rbuf = BytesMut::with_capacity(READ_BUF);
+        }
+        let read = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf);
+        match read {
+            Poll::Ready(Ok(0)) => Poll::Ready(Wake::Read(0)),
+            Poll::Ready(Ok(n)) => {
+                self.bulk = n >= READ_MIN;
+                let input = self.rbuf.split();
+                let _ = self.conn.handle_input_buf(input, Instant::now());
+                Poll::Ready(Wake::Read(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(read_error(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Reads into a buffer on the stack, copied into the connection: for small reads, where a
+    /// copy costs little, so that a connection that only sees requests and control frames (an
+    /// idle one in particular) owns no read chunk. A read that fills [`READ_MIN`] switches to
+    /// chunks.
+    fn poll_read_small(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        let mut stack = [0u8; READ_BUF];
+        let mut buf = ReadBuf::new(&mut stack);
+        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n > 0 {
+                    let _ = self.conn.handle_input(buf.filled(), Instant::now());
+                }
+                self.bulk = n >= READ_MIN;
+                Poll::Ready(Wake::Read(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(read_error(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// A sender of the command channel, making the channel first if it was dropped while idle.
+    fn cmd_tx(&mut self) -> CommandTx {
+        if let Some(tx) = &self.cmd_tx {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.cmd_rx = Some(rx);
+        self.cmd_tx.insert(tx).clone()
+    }
+
+    /// Gives back what an idle connection does not need: the core's buffers and tables
+    /// (`Connection::shrink_to_fit`), the read chunk, the output buffer, the stream maps, and
+    /// the command channel when no handle holds a sender. Runs once [`RELEASE_AFTER`] into an
+    /// idle period, and again after any input that arrives while idle (a PING, say), which
+    /// would otherwise take a fresh read chunk back into use.
+    fn release_idle_memory(&mut self) {
+        self.released = true;
+        self.conn.shrink_to_fit();
+        if self.rbuf.is_empty() {
+            self.rbuf = BytesMut::new();
+        }
+        if self.out_pos == self.out.len() {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
+        self.streams.shrink_to_fit();
+        self.blocked.shrink_to_fit();
+        if let Side::Client { queue, .. } = &mut self.side {
+            queue.shrink_to_fit();
+        }
+        let unshared = self
+            .cmd_tx
+            .as_ref()
+            .is_some_and(|tx| tx.strong_count() == 1);
+        let empty = self.cmd_rx.as_ref().is_some_and(|rx| rx.is_empty());
+        if unshared && empty {
+            self.cmd_tx = None;
+            self.cmd_rx = None;
+        }
     }
 
     // ---- commands from handles ----
@@ -810,6 +927,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
     }
 
     fn on_request(&mut self, id: StreamId, list: Vec<Header>, end_stream: bool) {
+        if !matches!(self.side, Side::Server { .. }) {
+            return;
+        }
+        let cmd = self.cmd_tx();
         let Side::Server {
             dispatch,
             upgrade_body,
@@ -828,17 +949,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         let mut slot = Slot::default();
         let body = if id == StreamId(1) && upgrade_body.is_some() {
             // h2c Upgrade: the HTTP/1.1 request's body was read before switching.
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = chan::unbounded();
             let data = upgrade_body.take().unwrap_or_default();
             let _ = tx.send(BodyEvent::Data(data, 0));
             let _ = tx.send(BodyEvent::End);
-            RecvBody::new(id, rx, self.cmd_tx.clone(), length)
+            RecvBody::new(id, rx, cmd.clone(), length)
         } else if end_stream {
             RecvBody::empty()
         } else {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = chan::unbounded();
             slot.body_tx = Some(tx);
-            RecvBody::new(id, rx, self.cmd_tx.clone(), length)
+            RecvBody::new(id, rx, cmd.clone(), length)
         };
         let mut req = http::Request::new(body);
         *req.method_mut() = head.method;
@@ -850,7 +971,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         let dispatch = dispatch.clone();
         self.streams.insert(id, slot);
-        match dispatch(id, req, self.cmd_tx.clone()) {
+        match dispatch(id, req, cmd) {
             Answer::Now(resp) => self.respond_now(id, resp),
             Answer::Later => {}
             Answer::Panicked => {
@@ -880,7 +1001,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }));
         let (data, end) = match polled {
             Ok(Poll::Pending) => {
-                tokio::spawn(send_body(self.cmd_tx.clone(), id, body));
+                tokio::spawn(send_body(self.cmd_tx(), id, body));
                 return;
             }
             Ok(Poll::Ready(None)) => (Bytes::new(), true),
@@ -917,7 +1038,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         if !end {
             // The rest follows from a task, queued behind this first chunk.
-            tokio::spawn(send_body(self.cmd_tx.clone(), id, body));
+            tokio::spawn(send_body(self.cmd_tx(), id, body));
         }
     }
 
@@ -939,9 +1060,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         let body = if end_stream {
             RecvBody::empty()
         } else {
-            let (btx, brx) = mpsc::unbounded_channel();
+            let (btx, brx) = chan::unbounded();
             slot.body_tx = Some(btx);
-            RecvBody::new(id, brx, self.cmd_tx.clone(), headers::content_length(&map))
+            RecvBody::new(id, brx, self.cmd_tx(), headers::content_length(&map))
         };
         if tx.send(Ok(headers::response(status, map, body))).is_err() {
             // Nobody waits any more (request timed out or was dropped).
@@ -959,9 +1080,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         };
         let tx = slot.body_tx.as_ref().expect("checked above");
         if !data.is_empty() || flow_len > 0 {
-            if let Err(mpsc::error::SendError(BodyEvent::Data(_, n))) =
-                tx.send(BodyEvent::Data(data, flow_len))
-            {
+            if let Err(BodyEvent::Data(_, n)) = tx.send(BodyEvent::Data(data, flow_len)) {
                 self.conn.release_capacity(id, n as usize);
             }
         }
@@ -1081,8 +1200,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                 let _ = req.reply.send(Err(err.duplicate()));
             }
         }
-        self.cmd_rx.close();
-        while let Ok(cmd) = self.cmd_rx.try_recv() {
+        let Some(rx) = self.cmd_rx.as_mut() else {
+            return;
+        };
+        rx.close();
+        while let Ok(cmd) = rx.try_recv() {
             match cmd {
                 Command::Request { reply, .. } => {
                     let _ = reply.send(Err(err.duplicate()));

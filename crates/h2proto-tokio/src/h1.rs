@@ -33,14 +33,14 @@ pub(crate) enum Sniffed {
 
 /// Reads just enough to tell the three cases apart.
 pub(crate) async fn sniff<IO: AsyncRead + Unpin>(io: &mut IO) -> std::io::Result<Sniffed> {
+    // Read straight into `buf` (no chunk array: the future stays small, see server.rs).
     let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
     loop {
-        let n = io.read(&mut chunk).await?;
+        buf.reserve(1024);
+        let n = io.read_buf(&mut buf).await?;
         if n == 0 {
             return Ok(Sniffed::Closed);
         }
-        buf.extend_from_slice(&chunk[..n]);
         let k = buf.len().min(PREFACE.len());
         if buf[..k] == PREFACE[..k] {
             if buf.len() >= PREFACE.len() {
@@ -186,13 +186,12 @@ pub(crate) async fn read_preface<IO: AsyncRead + Unpin>(
     io: &mut IO,
     mut buf: Vec<u8>,
 ) -> std::io::Result<Vec<u8>> {
-    let mut chunk = [0u8; 4096];
     while buf.len() < PREFACE.len() {
-        let n = io.read(&mut chunk).await?;
+        buf.reserve(1024);
+        let n = io.read_buf(&mut buf).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
     Ok(buf)
 }

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod chan;
 pub mod client;
 mod driver;
 mod error;

@@ -16,12 +16,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -135,6 +136,8 @@ impl Builder {
                 on_error: self.on_error,
                 shutdown_tx,
                 shutdown_rx,
+                open: AtomicUsize::new(0),
+                refused_at_fd_limit: AtomicU64::new(0),
             }),
         }
     }
@@ -168,6 +171,10 @@ struct Inner {
     on_error: Option<ErrorLog>,
     shutdown_tx: watch::Sender<Option<Instant>>,
     shutdown_rx: watch::Receiver<Option<Instant>>,
+    /// Connections being served now.
+    open: AtomicUsize,
+    /// Connections refused at the file-descriptor limit (accepted and closed at once).
+    refused_at_fd_limit: AtomicU64,
 }
 
 /// An HTTP/2 server. Cheap to clone; all clones share handler and shutdown state.
@@ -189,8 +196,14 @@ impl Server {
 
     /// Accepts connections until [`Server::shutdown`], then waits for the open connections to
     /// drain (each closes gracefully, at the latest at the shutdown deadline).
+    ///
+    /// At the file-descriptor limit (`EMFILE`/`ENFILE`) the loop neither spins nor lets clients
+    /// wait in the backlog: it closes a spare descriptor it keeps for this, accepts the waiting
+    /// connection and closes it at once (so that client fails fast and may retry elsewhere),
+    /// takes the spare again, and pauses accepting for a moment.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
         let mut tasks = JoinSet::new();
+        let mut spare = std::fs::File::open("/dev/null").ok();
         let mut stop = self.inner.shutdown_rx.clone();
         let mut stopped = std::pin::pin!(async move {
             let _ = stop.wait_for(|d| d.is_some()).await;
@@ -201,16 +214,23 @@ impl Server {
                     Ok((tcp, peer)) => {
                         let _ = tcp.set_nodelay(true);
                         let server = self.clone();
+                        server.inner.open.fetch_add(1, Ordering::Relaxed);
                         tasks.spawn(async move {
                             if let Err(e) = server.serve_tcp(tcp).await {
                                 if let Some(log) = &server.inner.on_error {
                                     log(Some(peer), &e);
                                 }
                             }
+                            server.inner.open.fetch_sub(1, Ordering::Relaxed);
                         });
                     }
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    Err(e) => {
+                        if is_fd_exhaustion(&e) {
+                            self.refuse_one(&listener, &mut spare);
+                        }
+                        // Out of descriptors, buffers and the like: back off instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 },
                 _ = &mut stopped => break,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -221,6 +241,39 @@ impl Server {
         Ok(())
     }
 
+    /// Connections being served now.
+    pub fn open_connections(&self) -> usize {
+        self.inner.open.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted and closed at once because the process was out of file descriptors.
+    pub fn refused_at_fd_limit(&self) -> u64 {
+        self.inner.refused_at_fd_limit.load(Ordering::Relaxed)
+    }
+
+    /// At the descriptor limit: frees the spare descriptor, accepts the connections waiting
+    /// (without waiting for more), closes each, and takes the spare back.
+    fn refuse_one(&self, listener: &TcpListener, spare: &mut Option<std::fs::File>) {
+        if spare.take().is_none() {
+            return;
+        }
+        let waker = driver::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // Every connection waiting now (up to a bound per round), each closed at once: with the
+        // request unread the kernel answers RST, so the client fails now instead of waiting in
+        // the backlog for a descriptor.
+        for _ in 0..256 {
+            let Poll::Ready(Ok((tcp, _))) = listener.poll_accept(&mut cx) else {
+                break;
+            };
+            drop(tcp);
+            self.inner
+                .refused_at_fd_limit
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        *spare = std::fs::File::open("/dev/null").ok();
+    }
+
     /// Starts a graceful shutdown: stop accepting, send GOAWAY on every connection, let
     /// in-flight streams finish, close what is left at `now + grace`.
     pub fn shutdown(&self, grace: Duration) {
@@ -229,23 +282,34 @@ impl Server {
     }
 
     /// Serves one accepted TCP connection: TLS when configured, else h2c sniffing.
+    ///
+    /// Each way is a boxed future of its own: a task's future is as large as the largest state
+    /// any of its branches may be in, and the TLS state (the rustls connection) is large. Held
+    /// inline it would size every connection's task; boxed, a connection pays for the way it
+    /// takes.
     pub async fn serve_tcp(&self, tcp: TcpStream) -> Result<(), Error> {
         match self.inner.tls.clone() {
-            Some(config) => {
-                let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                let mut stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
-                    .await
-                    .map_err(|_| Error::Timeout("TLS handshake"))?
-                    .map_err(|e| Error::Tls(e.to_string()))?;
-                if let Err(reason) = tls::check_alpn(stream.get_ref().1.alpn_protocol()) {
-                    // Never speak HTTP/2 to a client that did not ask for it: close at once.
-                    let _ = stream.shutdown().await;
-                    return Err(Error::Tls(reason));
-                }
-                self.serve_connection(stream).await
-            }
-            None => self.serve_h2c(tcp).await,
+            Some(config) => Box::pin(self.serve_tls(tcp, config)).await,
+            None => Box::pin(self.serve_h2c(tcp)).await,
         }
+    }
+
+    async fn serve_tls(
+        &self,
+        tcp: TcpStream,
+        config: Arc<rustls::ServerConfig>,
+    ) -> Result<(), Error> {
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        let mut stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+            .await
+            .map_err(|_| Error::Timeout("TLS handshake"))?
+            .map_err(|e| Error::Tls(e.to_string()))?;
+        if let Err(reason) = tls::check_alpn(stream.get_ref().1.alpn_protocol()) {
+            // Never speak HTTP/2 to a client that did not ask for it: close at once.
+            let _ = stream.shutdown().await;
+            return Err(Error::Tls(reason));
+        }
+        self.serve_connection(stream).await
     }
 
     /// Serves HTTP/2 on a transport that already speaks it (after TLS with ALPN `h2`, or a
@@ -265,7 +329,10 @@ impl Server {
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         // A client that connects and stays silent must not hold the task forever.
-        let sniffed = tokio::time::timeout(self.inner.config.preface_timeout, h1::sniff(&mut io))
+        // Boxed, as the read buffers of these HTTP/1.1 steps would otherwise stay part of the
+        // connection's future after they are done.
+        let sniff = Box::pin(h1::sniff(&mut io));
+        let sniffed = tokio::time::timeout(self.inner.config.preface_timeout, sniff)
             .await
             .map_err(|_| Error::Timeout("connection preface"))??;
         match sniffed {
@@ -279,22 +346,27 @@ impl Server {
                 body,
                 leftover,
             } => {
-                let conn = Connection::new_upgraded_server(
-                    self.inner.config.clone(),
-                    Instant::now(),
-                    &settings,
-                    request,
-                )
-                .map_err(Error::Connection)?;
+                // Boxed while the 101 and the preface go by, so the task's future does not
+                // hold a `Connection` inline for the life of every connection.
+                let conn = Box::new(
+                    Connection::new_upgraded_server(
+                        self.inner.config.clone(),
+                        Instant::now(),
+                        &settings,
+                        request,
+                    )
+                    .map_err(Error::Connection)?,
+                );
                 h1::switching_protocols(&mut io).await?;
                 // Hold our frames until the client's preface arrives: curl (7.x) fails when
                 // more than its buffer of HTTP/2 data follows the 101 before it switched.
                 let timeout = self.inner.config.preface_timeout;
-                let leftover = tokio::time::timeout(timeout, h1::read_preface(&mut io, leftover))
+                let read = Box::pin(h1::read_preface(&mut io, leftover));
+                let leftover = tokio::time::timeout(timeout, read)
                     .await
                     .map_err(|_| Error::Timeout("connection preface"))??;
                 let body = (!body.is_empty()).then_some(body);
-                self.drive(io, conn, body, &leftover).await
+                self.drive(io, *conn, body, &leftover).await
             }
             Sniffed::Http1 { reason } => {
                 h1::reject_http1(&mut io, reason).await?;
@@ -304,13 +376,17 @@ impl Server {
         }
     }
 
-    async fn drive<IO>(
+    /// Builds the connection task's driver and returns the future that runs it.
+    ///
+    /// Not an `async fn`: its arguments (the `Connection`, over 2 KiB) would be kept in the
+    /// future for the connection's whole life, beside the boxed driver they were moved into.
+    fn drive<IO>(
         &self,
         io: IO,
         conn: Connection,
         upgrade_body: Option<Bytes>,
         buffered: &[u8],
-    ) -> Result<(), Error>
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -337,10 +413,19 @@ impl Server {
             dispatch,
             upgrade_body,
         };
-        let mut driver = Driver::new(io, conn, side, options, mpsc::unbounded_channel());
+        // Boxed: the task's future then holds a pointer, not the driver, which keeps the
+        // per-connection future small (the connection's state is the same either way).
+        let mut driver = Box::new(Driver::new(io, conn, side, options, None));
         driver.feed(buffered);
-        driver.run().await
+        driver.run()
     }
+}
+
+/// `EMFILE` (process limit) or `ENFILE` (system limit): accepting more needs a descriptor.
+fn is_fd_exhaustion(e: &std::io::Error) -> bool {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    cfg!(unix) && matches!(e.raw_os_error(), Some(EMFILE | ENFILE))
 }
 
 /// Runs a request's handler: polled once in place, so that a handler that answers at once costs

@@ -442,3 +442,33 @@ async fn other_connections_are_served_while_one_attacks() {
         Some(h2proto::ErrorCode::ENHANCE_YOUR_CALM)
     );
 }
+
+/// Both ends give their buffers back after 0.5 s without a stream (the driver's idle release):
+/// the connection then works as before, for small requests (read through the stack buffer) and
+/// for a large upload (read zero-copy into chunks), and the server's HPACK state still matches
+/// ours (the same header fields are sent again as indexed references).
+#[tokio::test]
+async fn connection_works_after_idle_release() {
+    let server = Server::builder().handler(site).build();
+    let (addr, _task) = start(server).await;
+    let client = h2c_client(addr).await;
+    let data = pattern(1 << 20);
+    for round in 0..3 {
+        let mut req = get("/");
+        req.headers_mut().insert(
+            "x-round-independent",
+            "same-value-every-time".parse().unwrap(),
+        );
+        let resp = client.request(req).await.unwrap();
+        assert_eq!(resp.status(), 200, "round {round}");
+        assert_eq!(body_bytes(resp).await, "hello");
+        let req = Request::post("/echo")
+            .body(Full::new(Bytes::from(data.clone())))
+            .unwrap();
+        let got = body_bytes(client.request(req).await.unwrap()).await;
+        assert_eq!(checksum(&got), checksum(&data), "round {round}");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    let server_open = client.request(get("/bytes/10")).await.unwrap();
+    assert_eq!(body_bytes(server_open).await.len(), 10);
+}

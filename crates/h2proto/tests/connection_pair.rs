@@ -676,3 +676,56 @@ fn manual_flow_control_sends_nothing_until_told() {
     assert_eq!(p.server_body(id).len(), 100_000);
     assert!(p.server.window_update(id, 0).is_err());
 }
+
+/// `shrink_to_fit` gives memory back without touching protocol state: the HPACK tables keep
+/// every entry (re-packed), so header blocks sent after it still decode on the other side with
+/// the same indices (RFC 7541 §2.3.2), and the connection goes on as before.
+#[test]
+fn shrink_to_fit_keeps_hpack_state_and_streams_working() {
+    let mut p = Pair::new();
+    let custom = |i: usize| {
+        let mut list = get(&format!("/item/{i}"));
+        list.push(h("x-session", "a-long-value-that-the-encoder-indexes"));
+        list.push(h("x-custom-name", &format!("value-{}", i % 3)));
+        list
+    };
+    let mut first = Vec::new();
+    for i in 0..20 {
+        first.push(p.client.send_request(custom(i), true).unwrap());
+    }
+    p.run();
+    for &id in &first {
+        p.server.send_response(id, status(200), true).unwrap();
+    }
+    p.run();
+    assert_eq!(request_id(&p.server_events), first);
+
+    p.client.shrink_to_fit();
+    p.server.shrink_to_fit();
+    p.server_events.clear();
+
+    // The same fields again: the encoder refers to its (re-packed) table entries by index and
+    // the decoder resolves them from its (re-packed) table.
+    let mut second = Vec::new();
+    for i in 0..20 {
+        second.push(p.client.send_request(custom(i), true).unwrap());
+    }
+    p.run();
+    let received: Vec<_> = p
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RequestReceived { headers, .. } => Some(headers.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received.len(), 20);
+    for (i, list) in received.iter().enumerate() {
+        assert_eq!(list, &custom(i), "request {i} after shrink_to_fit");
+    }
+    for &id in &second {
+        p.server.send_response(id, status(204), true).unwrap();
+    }
+    p.run();
+    assert!(p.client.error().is_none() && p.server.error().is_none());
+}

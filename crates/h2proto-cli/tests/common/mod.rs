@@ -31,9 +31,21 @@ pub fn free_port() -> u16 {
 
 /// Starts the server and waits for its "listening on" line.
 pub fn serve(extra: &[&str]) -> ServeProcess {
+    serve_via(Command::new(BIN), extra)
+}
+
+/// Starts the server under `prlimit --nofile=N:N` (a per-process file-descriptor limit).
+pub fn serve_with_fd_limit(nofile: u32, extra: &[&str]) -> ServeProcess {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--nofile={nofile}:{nofile}"))
+        .args(["--", BIN]);
+    serve_via(cmd, extra)
+}
+
+fn serve_via(mut cmd: Command, extra: &[&str]) -> ServeProcess {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
+    let mut child = cmd
         .arg("serve")
         .args(["--listen", &listen])
         .args(extra)

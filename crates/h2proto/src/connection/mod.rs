@@ -919,6 +919,34 @@ impl Connection {
         (self.active_local + self.active_remote) as usize
     }
 
+    /// Gives back memory kept from busier times: an empty input buffer, the stream table and
+    /// queues sized for the last burst, the HPACK tables' spare arena chunks (re-packed to
+    /// exactly their contents), scratch space. No protocol state changes; the next burst simply
+    /// allocates again.
+    ///
+    /// Why: buffers sized for a burst are the bulk of an idle connection's memory, and a server
+    /// may hold tens of thousands of idle connections (RFC 9113 §9.1 lets clients keep them open
+    /// for reuse). Calling this on every transition to idle would allocate again on every
+    /// request, so it is the driver's decision: `h2proto-tokio` calls it once a connection has
+    /// had no open stream for a while.
+    pub fn shrink_to_fit(&mut self) {
+        if self.inbuf.is_empty() {
+            self.inbuf = BytesMut::new();
+        }
+        self.out.shrink_to_fit();
+        self.scratch = Vec::new();
+        self.events.shrink_to_fit();
+        self.streams.shrink_to_fit();
+        self.scheduler.shrink_to_fit();
+        self.reset_ids.shrink_to_fit();
+        self.reset_order.shrink_to_fit();
+        self.writable_waiters.shrink_to_fit();
+        self.pending_settings.shrink_to_fit();
+        self.pings.shrink_to_fit();
+        self.hpack_decoder.shrink_to_fit();
+        self.hpack_encoder.shrink_to_fit();
+    }
+
     /// Stream records the connection holds (any state): a memory-bound figure for tests and
     /// monitoring.
     pub fn tracked_streams(&self) -> usize {

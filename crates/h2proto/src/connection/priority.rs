@@ -94,6 +94,13 @@ impl Scheduler {
         self.len
     }
 
+    /// Lets go of queue capacity kept from busier times (see `Connection::shrink_to_fit`).
+    pub fn shrink_to_fit(&mut self) {
+        for q in &mut self.incremental {
+            q.shrink_to_fit();
+        }
+    }
+
     /// Adds a stream that became ready to send. The caller keeps track of membership.
     pub fn insert(&mut self, id: u32, p: Priority) {
         let u = p.urgency.min(7) as usize;

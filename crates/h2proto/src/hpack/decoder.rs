@@ -197,6 +197,14 @@ impl Decoder {
         }
     }
 
+    /// Gives back memory kept from busier times (the table's arena chunk, Huffman scratch);
+    /// the decoding state does not change. See [`DynamicTable::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        self.table.shrink_to_fit();
+        self.huffman_buf = BytesMut::new();
+        self.scratch = Vec::new();
+    }
+
     /// A decoder whose table starts at `n` octets instead of 4096, as if both ends had agreed
     /// on `n` before the first block (e.g. RFC 7541 Appendix C.5, or a test harness).
     pub fn with_max_table_size(n: usize) -> Decoder {

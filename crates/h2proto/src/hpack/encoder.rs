@@ -65,6 +65,15 @@ impl Encoder {
         }
     }
 
+    /// Gives back memory kept from busier times (table arena chunk, hash-map and queue
+    /// capacity); the encoding state does not change. See [`DynamicTable::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        self.table.shrink_to_fit();
+        self.by_field.shrink_to_fit();
+        self.by_name.shrink_to_fit();
+        self.hashes.shrink_to_fit();
+    }
+
     /// An encoder whose table starts at `n` octets (capped at [`MAX_ENCODER_TABLE_SIZE`])
     /// without signalling it, as if both ends had agreed on `n` before the first block.
     pub fn with_max_table_size(n: usize) -> Encoder {

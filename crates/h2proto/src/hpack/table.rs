@@ -192,6 +192,38 @@ impl DynamicTable {
         self.inserted += 1;
     }
 
+    /// Re-packs the entries into one allocation of exactly their size and lets the arena chunk
+    /// go. Ids, indices and contents do not change.
+    ///
+    /// Why: the arena hands out chunks sized for bursts ([`ARENA_CHUNK`]), so an idle table
+    /// could pin two chunks for a few hundred octets of entries. A connection that went quiet
+    /// calls this (through `Connection::shrink_to_fit`) so that thousands of idle connections
+    /// cost what their tables hold, not what their last burst needed.
+    pub fn shrink_to_fit(&mut self) {
+        let static_name = |name: &[u8]| {
+            static_table::name_range(name).map(|(first, _)| static_table::STATIC_TABLE[first - 1].0)
+        };
+        let copied: usize = self
+            .entries
+            .iter()
+            .map(|e| e.value.len() + static_name(&e.name).map_or(e.name.len(), |_| 0))
+            .sum();
+        let mut buf = BytesMut::with_capacity(copied);
+        for e in self.entries.iter_mut() {
+            e.name = match static_name(&e.name) {
+                Some(name) => Bytes::from_static(name),
+                None => {
+                    buf.extend_from_slice(&e.name);
+                    buf.split().freeze()
+                }
+            };
+            buf.extend_from_slice(&e.value);
+            e.value = buf.split().freeze();
+        }
+        self.arena = BytesMut::new();
+        self.entries.shrink_to_fit();
+    }
+
     /// Applies a new maximum size, evicting entries until the table fits (§4.3).
     pub fn set_max_size(&mut self, max_size: usize, mut on_evict: impl FnMut(u64, &Entry)) {
         self.max_size = max_size;
