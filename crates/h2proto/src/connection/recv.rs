@@ -377,6 +377,15 @@ impl Connection {
             Known::Tracked => self.recv_headers_on_stream(id, headers, end_stream, too_large),
             Known::Idle => self.recv_new_stream(id, headers, end_stream, too_large),
             Known::Closed { reset_by_us: true } => Ok(()),
+            // §5.1.1: "The identifier of a newly established stream MUST be numerically greater
+            // than all streams that the initiating endpoint has opened or reserved. ... An
+            // endpoint that receives an unexpected stream identifier MUST respond with a
+            // connection error of type PROTOCOL_ERROR." A skipped id was never opened, so
+            // HEADERS on it tries to open a stream below the highest one.
+            Known::Closed { reset_by_us: false } if self.was_skipped(id) => Err(conn_err(
+                PE,
+                "HEADERS opening a stream id below one already used (RFC 9113 §5.1.1)",
+            )),
             // §5.1 closed: "An endpoint MAY treat receipt of any other type of frame on a closed
             // stream as a connection error of type STREAM_CLOSED".
             Known::Closed { reset_by_us: false } => Err(conn_err(
@@ -403,7 +412,7 @@ impl Connection {
             ));
         }
         // §5.1.1: ids only increase; opening one closes all lower idle ones.
-        self.max_peer_id = id.0;
+        self.note_peer_id(id);
         // §6.8: after our final GOAWAY, streams above its last id are ignored.
         if let Some(last) = self.goaway_sent {
             if id > last {
@@ -647,7 +656,7 @@ impl Connection {
                 "PUSH_PROMISE with an invalid promised stream id (RFC 9113 §6.6)",
             ));
         }
-        self.max_peer_id = promised.0;
+        self.note_peer_id(promised);
         if too_large {
             self.reset(promised, ErrorCode::CANCEL, false);
             return Ok(());
