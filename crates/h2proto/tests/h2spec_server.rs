@@ -82,15 +82,6 @@ fn malformed_request(list: Vec<Header>) {
     p.respond(3);
 }
 
-/// Expects the PING sent after a frame under test to be answered: the connection is alive.
-fn expect_ping_answered(p: &mut RawPeer) {
-    p.send(ping(*b"h2spec\0\0"));
-    let frames = p.recv();
-    assert_eq!(ping_acks(&frames), [*b"h2spec\0\0"], "{frames:?}");
-    assert!(goaway(&frames).is_none(), "{frames:?}");
-    assert!(p.conn.error().is_none());
-}
-
 /// Queues a response with a 5-octet body on `id` (the h2spec server's "data length").
 fn respond_with_body(p: &mut RawPeer, id: u32) {
     p.conn
@@ -123,7 +114,7 @@ fn s3_4_server_preface_is_a_settings_frame_first() {
 fn s4_1_unknown_frame_type_is_ignored() {
     let mut p = server();
     p.send_bytes(&raw_frame(0x16, 0, 0, &[0; 8]));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 #[test]
@@ -270,7 +261,7 @@ fn s5_1_closed_continuation_is_protocol_error() {
 fn s5_1_priority_on_idle_stream_is_accepted() {
     let mut p = server();
     p.send(priority(1, 0, false, 255));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
     let f = p.headers(1, &get("/"), true);
     p.send(f);
     p.respond(1);
@@ -317,14 +308,55 @@ fn s5_1_half_closed_remote_rst_stream_is_accepted() {
             ..
         }
     )));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 #[test]
 fn s5_1_closed_priority_is_accepted() {
     let mut p = closed_stream();
     p.send(priority(1, 0, false, 255));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
+}
+
+/// A request on stream 1 and a push promised on stream 2 (reserved (local) for us).
+fn reserved_local() -> RawPeer {
+    let mut p = server();
+    p.open(1, true);
+    let promised = p
+        .conn
+        .send_push_promise(StreamId(1), get("/style.css"))
+        .unwrap();
+    assert_eq!(promised, StreamId(2));
+    p.recv();
+    p
+}
+
+#[test]
+fn s5_1_data_on_reserved_local_stream() {
+    let mut p = reserved_local();
+    p.send(data(2, b"x", true));
+    // §5.1 reserved (local): anything but RST_STREAM, PRIORITY or WINDOW_UPDATE is a
+    // connection error of type PROTOCOL_ERROR.
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_headers_on_reserved_local_stream() {
+    let mut p = reserved_local();
+    let f = p.headers(2, &get("/"), true);
+    p.send(f);
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_window_update_priority_and_rst_on_reserved_local_stream_are_accepted() {
+    let mut p = reserved_local();
+    p.send(window_update(2, 100));
+    p.send(priority(2, 0, false, 10));
+    p.expect_ping_answered();
+    p.send(rst(2, ErrorCode::CANCEL));
+    p.expect_ping_answered();
+    assert_eq!(p.conn.stream_state(StreamId(2)), None);
 }
 
 // ---------------------------------------------------------------- §5.4.1 connection errors
@@ -365,7 +397,7 @@ fn s5_5_unknown_setting_is_ignored() {
     assert!(frames
         .iter()
         .any(|f| matches!(f, Frame::Settings(s) if s.ack)));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 // ---------------------------------------------------------------- §6.1 DATA
@@ -555,7 +587,7 @@ fn s6_4_rst_stream_is_accepted() {
     let mut p = server();
     p.open(1, false);
     p.send(rst(1, ErrorCode::CANCEL));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 #[test]
@@ -667,7 +699,7 @@ fn s6_5_3_settings_are_acknowledged_at_once() {
 #[test]
 fn s6_7_ping_is_answered_with_the_same_payload() {
     let mut p = server();
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 #[test]
@@ -731,7 +763,7 @@ fn s6_8_goaway_on_a_stream() {
 fn s6_9_window_update_on_the_connection_is_accepted() {
     let mut p = server();
     p.send(window_update(0, 1));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 #[test]
@@ -913,7 +945,7 @@ fn s7_unknown_error_code_in_rst_stream_is_not_special() {
             ..
         }
     )));
-    expect_ping_answered(&mut p);
+    p.expect_ping_answered();
 }
 
 // ---------------------------------------------------------------- §8.1 message exchange

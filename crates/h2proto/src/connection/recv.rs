@@ -154,6 +154,16 @@ impl Connection {
             }
         }
         let s = self.streams.get_mut(&id).expect("tracked");
+        // §5.1 reserved (remote): "Receiving any type of frame other than HEADERS, RST_STREAM, or
+        // PRIORITY on a stream in this state MUST be treated as a connection error of type
+        // PROTOCOL_ERROR"; reserved (local): likewise for anything but RST_STREAM, PRIORITY or
+        // WINDOW_UPDATE. A reserved stream is not "closed", so STREAM_CLOSED would be wrong.
+        if matches!(
+            s.state,
+            StreamState::ReservedRemote | StreamState::ReservedLocal
+        ) {
+            return Err(conn_err(PE, "DATA on a reserved stream (RFC 9113 §5.1)"));
+        }
         // §6.1: "If a DATA frame is received whose stream is not in the "open" or "half-closed
         // (local)" state, the recipient MUST respond with a stream error of type STREAM_CLOSED."
         if !s.state.can_recv_data() {
@@ -971,6 +981,15 @@ impl Connection {
             Known::Closed { .. } => Ok(()),
             Known::Tracked => {
                 let s = self.streams.get_mut(&id).expect("tracked");
+                // §5.1 reserved (remote): only HEADERS, RST_STREAM or PRIORITY may arrive; the
+                // peer holds the stream in "reserved (local)", where it "MUST NOT send any type
+                // of frame other than HEADERS, RST_STREAM, or PRIORITY".
+                if s.state == StreamState::ReservedRemote {
+                    return Err(conn_err(
+                        PE,
+                        "WINDOW_UPDATE on a stream reserved by the peer (RFC 9113 §5.1)",
+                    ));
+                }
                 if s.send_window.grow(w.increment as i64).is_err() {
                     return Err(stream_err(
                         id,

@@ -301,6 +301,35 @@ impl RawPeer {
         Bytes::from(block)
     }
 
+    /// Client under test: sends a GET with END_STREAM and returns its stream id.
+    pub fn request(&mut self) -> StreamId {
+        let id = self.conn.send_request(get("/"), true).unwrap();
+        self.recv();
+        id
+    }
+
+    /// Sends PUSH_PROMISE on `assoc` promising `promised` for request `req`.
+    pub fn push_promise(&mut self, assoc: u32, promised: u32, req: &[Header]) {
+        let block = self.block(req);
+        self.send(Frame::PushPromise(frame::PushPromise {
+            stream_id: StreamId(assoc),
+            promised_id: StreamId(promised),
+            block,
+            end_headers: true,
+            pad: None,
+        }));
+    }
+
+    /// Sends a PING and asserts it is answered with its payload and nothing failed: the
+    /// connection is alive after whatever came before.
+    pub fn expect_ping_answered(&mut self) {
+        self.send(ping(*b"h2spec\0\0"));
+        let frames = self.recv();
+        assert_eq!(ping_acks(&frames), [*b"h2spec\0\0"], "{frames:?}");
+        assert!(goaway(&frames).is_none(), "{frames:?}");
+        assert!(self.conn.error().is_none());
+    }
+
     /// Server under test: opens stream `id` with a POST and asserts the application saw it.
     pub fn open(&mut self, id: u32, end_stream: bool) {
         let f = self.headers(id, &post("/"), end_stream);
