@@ -92,6 +92,8 @@ const BDP_PING: [u8; 8] = *b"h2-bdp!!";
 /// Ranges of skipped peer stream ids remembered (§5.1.1); older ones are forgotten, and a
 /// HEADERS on a forgotten one is then answered as on a closed stream (still a connection error).
 const MAX_SKIPPED_RANGES: usize = 16;
+/// The stream map is not shrunk below this capacity (shrinking tiny tables gains nothing).
+const MIN_STREAM_MAP_CAPACITY: usize = 64;
 
 /// One HTTP/2 connection in the client or the server role, with no I/O inside.
 ///
@@ -1144,6 +1146,13 @@ impl Connection {
             }
             if self.active_local + self.active_remote == 0 {
                 self.idle_since = Some(self.last_now);
+            }
+            // Give the map's memory back after a burst of streams, so that what a connection
+            // holds follows its open streams, not its high-water mark: a table four times
+            // larger than its contents shrinks to twice them (amortized O(1) per removal).
+            let cap = self.streams.capacity();
+            if cap > MIN_STREAM_MAP_CAPACITY && self.streams.len() * 4 < cap {
+                self.streams.shrink_to(self.streams.len() * 2);
             }
         }
     }
