@@ -750,3 +750,244 @@ fn s5_1_1_skipped_ids_are_remembered_in_bounded_space() {
     p.send(f);
     expect_goaway(&mut p, ErrorCode::STREAM_CLOSED);
 }
+
+// ---------------------------------------------------------------- beyond h2spec (RFC 9113)
+
+/// Sends `req` on stream 1: malformed, so RST_STREAM(PROTOCOL_ERROR), unseen by the
+/// application, and the next request is served.
+fn expect_malformed(req: Vec<h2proto::Header>) {
+    let mut p = server();
+    let f = p.headers(1, &req, true);
+    p.send(f);
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+    assert!(!p.requested(1), "{req:?}");
+    p.open(3, true);
+}
+
+fn get_with(name: &[u8], value: &[u8]) -> Vec<h2proto::Header> {
+    let mut req = get("/");
+    req.push(h2proto::Header::new(name.to_vec(), value.to_vec()));
+    req
+}
+
+#[test]
+fn s8_2_1_field_name_with_forbidden_characters() {
+    // §8.2.1: "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or
+    // 0x7f-0xff".
+    for name in [
+        &b"x y"[..],
+        b"x\x01",
+        b"x\x7f",
+        b"x\xff",
+        b"X-Upper",
+        b"\x00",
+    ] {
+        expect_malformed(get_with(name, b"v"));
+    }
+}
+
+#[test]
+fn s8_2_1_field_name_with_colon() {
+    expect_malformed(get_with(b"x:y", b"v"));
+}
+
+#[test]
+fn s8_2_1_field_value_with_nul_cr_or_lf() {
+    for value in [&b"a\x00b"[..], b"a\rb", b"a\nb"] {
+        expect_malformed(get_with(b"x-v", value));
+    }
+}
+
+#[test]
+fn s8_2_1_field_value_with_leading_or_trailing_whitespace() {
+    for value in [&b" v"[..], b"v ", b"\tv", b"v\t"] {
+        expect_malformed(get_with(b"x-v", value));
+    }
+}
+
+#[test]
+fn s8_2_1_inner_whitespace_and_obs_text_in_values_are_fine() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"x-v", b"a b\tc \xe9"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_2_2_other_connection_specific_fields() {
+    for name in [
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        expect_malformed(get_with(name.as_bytes(), b"x"));
+    }
+}
+
+#[test]
+fn s8_2_2_te_trailers_is_accepted() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"te", b"trailers"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_2_2_we_never_send_connection_specific_fields() {
+    let mut p = server();
+    p.open(1, true);
+    let mut resp = status(200);
+    resp.push(h("connection", "close"));
+    assert!(matches!(
+        p.conn.send_response(StreamId(1), resp, true),
+        Err(h2proto::Error::InvalidHeaders(_))
+    ));
+    assert!(p.recv().is_empty());
+}
+
+#[test]
+fn s8_3_1_host_differing_from_authority() {
+    // §8.3.1: "A server SHOULD treat a request as malformed if it contains a Host header field
+    // that identifies an entity that differs from the entity in the ":authority" pseudo-header
+    // field."
+    expect_malformed(get_with(b"host", b"other.example"));
+}
+
+#[test]
+fn s8_3_1_host_equal_to_authority_is_accepted() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"host", b"example.com"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_5_connect_request() {
+    // §8.5: ":method" CONNECT, ":authority" only; ":scheme" and ":path" MUST be omitted.
+    let connect = vec![h(":method", "CONNECT"), h(":authority", "example.com:443")];
+    let mut p = server();
+    let f = p.headers(1, &connect, false);
+    p.send(f);
+    assert!(p.requested(1));
+    let mut with_path = connect.clone();
+    with_path.push(h(":path", "/"));
+    expect_malformed(with_path);
+    expect_malformed(vec![h(":method", "CONNECT")]);
+}
+
+#[test]
+fn s8_1_1_content_length_that_is_not_a_number() {
+    let mut req = post("/");
+    req.push(h("content-length", "ten"));
+    expect_malformed(req);
+}
+
+#[test]
+fn s8_1_1_content_length_with_end_stream_on_headers() {
+    let mut req = post("/");
+    req.push(h("content-length", "3"));
+    expect_malformed(req);
+}
+
+#[test]
+fn s4_3_field_block_on_a_reset_stream_still_updates_hpack() {
+    let mut p = server();
+    p.open(1, false);
+    p.conn.reset_stream(StreamId(1), ErrorCode::CANCEL).unwrap();
+    p.recv();
+    // Trailers in flight on the reset stream insert "x-new: entry" into the HPACK table; they are
+    // discarded but decoded, so the next request's reference to that entry still works.
+    let f = p.headers(1, &[h("x-new", "entry")], true);
+    p.send(f);
+    let mut req = get("/");
+    req.push(h("x-new", "entry"));
+    let f = p.headers(3, &req, true);
+    p.send(f);
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::RequestReceived { stream_id: StreamId(3), headers, .. }
+            if headers.iter().any(|x| x.name == "x-new" && x.value == "entry")
+    )));
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
+fn s5_1_window_update_and_rst_stream_on_a_closed_stream_are_ignored() {
+    let mut p = server();
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), true)
+        .unwrap();
+    p.recv();
+    // §5.1 closed: "might receive a WINDOW_UPDATE or RST_STREAM frame from its peer in the time
+    // before the peer receives and processes the frame that closes the stream".
+    p.send(window_update(1, 10));
+    p.send(rst(1, ErrorCode::CANCEL));
+    let frames = p.recv();
+    assert!(frames.is_empty(), "{frames:?}");
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
+fn s6_5_3_unacknowledged_settings_time_out() {
+    let mut p = server();
+    p.conn
+        .update_settings(&[(SettingId::MAX_CONCURRENT_STREAMS, 10)], p.now)
+        .unwrap();
+    p.recv();
+    p.advance(Duration::from_secs(11));
+    expect_goaway(&mut p, ErrorCode::SETTINGS_TIMEOUT);
+}
+
+#[test]
+fn s6_9_1_sender_respects_the_connection_window() {
+    let mut p = server();
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![0u8; 100_000]), true)
+        .unwrap();
+    // §6.9.2: the connection window starts at 65,535 whatever SETTINGS say.
+    let sent: usize = data_lens(&p.recv(), 1).iter().sum();
+    assert_eq!(sent, 65_535);
+    // The stream window (65,535 by default) is spent too: opening only it sends nothing.
+    p.send(window_update(1, 50_000));
+    assert!(data_lens(&p.recv(), 1).is_empty());
+    p.send(window_update(0, 34_465));
+    let sent: usize = data_lens(&p.recv(), 1).iter().sum();
+    assert_eq!(sent, 34_465);
+}
+
+#[test]
+fn s6_9_2_initial_window_size_does_not_change_the_connection_window() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1_000_000)]));
+    assert_eq!(p.conn.send_window(StreamId(0)), 65_535);
+}
+
+#[test]
+fn s6_5_2_peer_max_header_list_size_limits_what_we_send() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::MAX_HEADER_LIST_SIZE, 100)]));
+    p.open(1, true);
+    let mut resp = status(200);
+    resp.push(h("x-big", &"b".repeat(200)));
+    assert!(p.conn.send_response(StreamId(1), resp, true).is_err());
+    p.conn
+        .send_response(StreamId(1), status(200), true)
+        .unwrap();
+}
+
+#[test]
+fn s8_4_no_push_once_the_client_disabled_it() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::ENABLE_PUSH, 0)]));
+    p.open(1, true);
+    assert_eq!(
+        p.conn.send_push_promise(StreamId(1), get("/x.css")),
+        Err(h2proto::Error::PushDisabled)
+    );
+}

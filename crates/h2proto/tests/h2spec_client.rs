@@ -254,6 +254,15 @@ fn s5_1_priority_on_closed_stream_is_accepted() {
 }
 
 #[test]
+fn s5_1_window_update_and_rst_stream_on_a_closed_stream_are_ignored() {
+    let mut p = closed_stream();
+    p.send(window_update(1, 10));
+    p.send(rst(1, ErrorCode::CANCEL));
+    assert!(p.recv().is_empty());
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
 fn s5_1_data_after_server_reset_is_stream_closed() {
     let mut p = response_started();
     p.send(rst(1, ErrorCode::CANCEL));
@@ -816,6 +825,23 @@ fn s6_9_1_data_beyond_the_connection_window() {
 }
 
 #[test]
+fn s6_9_1_request_body_respects_the_connection_window() {
+    let mut p = client();
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1_000_000)]));
+    p.recv();
+    let id = p.conn.send_request(post("/"), false).unwrap();
+    p.conn
+        .send_data(id, Bytes::from(vec![0u8; 100_000]), true)
+        .unwrap();
+    // §6.9.2: the connection window is 65,535 whatever SETTINGS_INITIAL_WINDOW_SIZE says.
+    let sent: usize = data_lens(&p.recv(), id.0).iter().sum();
+    assert_eq!(sent, 65_535);
+    p.send(window_update(0, 34_465));
+    let sent: usize = data_lens(&p.recv(), id.0).iter().sum();
+    assert_eq!(sent, 34_465);
+}
+
+#[test]
 fn s6_9_2_server_initial_window_limits_the_request_body() {
     let mut p = client();
     p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 3)]));
@@ -1049,6 +1075,22 @@ fn s8_2_2_connection_specific_fields_in_response() {
 }
 
 #[test]
+fn s8_2_1_forbidden_characters_in_response_fields() {
+    for (name, value) in [
+        (&b"x y"[..], &b"v"[..]),
+        (b"x:y", b"v"),
+        (b"x\xff", b"v"),
+        (b"x-v", b"a\x00b"),
+        (b"x-v", b" v"),
+        (b"x-v", b"v\t"),
+    ] {
+        let mut list = status(200);
+        list.push(Header::new(name.to_vec(), value.to_vec()));
+        malformed_response(list);
+    }
+}
+
+#[test]
 fn s8_3_missing_status() {
     malformed_response(vec![h("x-test", "ok")]);
 }
@@ -1161,4 +1203,42 @@ fn settings_with_too_many_entries_from_a_server() {
     let params: Vec<(SettingId, u32)> = (0..40).map(|i| (SettingId(0x100 + i), 1)).collect();
     p.send(settings(&params));
     expect_goaway(&mut p, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+// ---------------------------------------------------------------- our own requests
+
+#[test]
+fn s8_2_2_we_never_send_connection_specific_fields() {
+    let mut p = client();
+    let mut req = get("/");
+    req.push(h("transfer-encoding", "chunked"));
+    assert!(matches!(
+        p.conn.send_request(req, true),
+        Err(Error::InvalidHeaders(_))
+    ));
+    assert!(p.recv().is_empty());
+}
+
+#[test]
+fn s8_5_connect_request_carries_only_method_and_authority() {
+    let mut p = client();
+    let connect = vec![h(":method", "CONNECT"), h(":authority", "example.com:443")];
+    let id = p.conn.send_request(connect, false).unwrap();
+    let frames = p.recv();
+    let block = frames
+        .iter()
+        .find_map(|f| match f {
+            Frame::Headers(hd) if hd.stream_id == id && !hd.end_stream => Some(hd.block.clone()),
+            _ => None,
+        })
+        .expect("CONNECT HEADERS without END_STREAM");
+    let list = p.decode_block(&block);
+    assert_eq!(list.len(), 2, "{list:?}");
+    // And a CONNECT with :path is refused before it is sent.
+    let bad = vec![
+        h(":method", "CONNECT"),
+        h(":authority", "example.com:443"),
+        h(":path", "/"),
+    ];
+    assert!(p.conn.send_request(bad, false).is_err());
 }
