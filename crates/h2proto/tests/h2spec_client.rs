@@ -694,6 +694,29 @@ fn s5_1_window_update_on_reserved_remote_stream() {
     expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
 }
 
+#[test]
+fn s10_5_too_many_reserved_streams_is_enhance_your_calm() {
+    let cfg = Config {
+        max_concurrent_streams: 2,
+        ..Config::default()
+    };
+    let mut p = RawPeer::server_to(cfg);
+    let id = p.request();
+    p.push_promise(id.0, 2, &get("/a"));
+    p.push_promise(id.0, 4, &get("/b"));
+    assert!(p.recv().is_empty());
+    // §10.5: an excessive number of reserved (remote) streams is a stream error of type
+    // ENHANCE_YOUR_CALM on the promised stream; the connection carries on.
+    p.push_promise(id.0, 6, &get("/c"));
+    expect_rst(&mut p, 6, ErrorCode::ENHANCE_YOUR_CALM);
+    assert_eq!(p.conn.stats().abuse.refused_streams, 1);
+    // Fulfilling a push frees its reservation.
+    let f = p.headers(2, &status(200), true);
+    p.send(f);
+    p.push_promise(id.0, 8, &get("/d"));
+    assert!(p.recv().is_empty());
+}
+
 // ---------------------------------------------------------------- §6.7 PING
 
 #[test]

@@ -247,3 +247,52 @@ fn bytes_per_open_stream_on_the_server() {
         "{left} bytes kept after all streams closed"
     );
 }
+
+#[test]
+fn a_push_promise_flood_from_a_server_is_bounded() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Client role: a hostile server promises push after push on one open request and never
+    // fulfils them; the application drops the events and never refuses the pushes.
+    let mut p = RawPeer::server_to(Config::default());
+    let id = p.conn.send_request(get("/"), false).unwrap();
+    p.recv();
+    p.push_promise(id.0, 2, &get("/warm-up"));
+    drop_events(&mut p);
+    let base = start();
+    let mut promised = 4;
+    for _ in 0..10_000 {
+        p.push_promise(id.0, promised, &get("/pushed"));
+        drop_events(&mut p);
+        promised += 2;
+        if promised % 400 == 0 {
+            p.recv();
+        }
+        if p.conn.error().is_some() {
+            break;
+        }
+    }
+    p.recv();
+    drop_events(&mut p);
+    let after = grown(base);
+    println!(
+        "{} promises: {} streams tracked, live growth {after} B, error {:?}",
+        (promised - 4) / 2,
+        p.conn.tracked_streams(),
+        p.conn.error()
+    );
+    // §10.5: reserved (remote) streams are limited (to our SETTINGS_MAX_CONCURRENT_STREAMS);
+    // the excess is refused with RST_STREAM(ENHANCE_YOUR_CALM), and the local reset budget ends
+    // a connection that keeps going.
+    // Measured: 200 promises kept, then 1,024 refused, then GOAWAY; 94 KB live growth (mostly
+    // the bounded memory of streams we reset). Before the limit: 3 MB for 10,000 promises.
+    assert!(
+        p.conn.tracked_streams() <= 201,
+        "{}",
+        p.conn.tracked_streams()
+    );
+    assert_eq!(
+        p.conn.error().map(|e| e.code),
+        Some(ErrorCode::ENHANCE_YOUR_CALM)
+    );
+    assert!(after <= 160 * 1024, "live heap grew by {after} bytes");
+}

@@ -671,6 +671,26 @@ impl Connection {
             self.reset(promised, ErrorCode::CANCEL, false);
             return Ok(());
         }
+        // §10.5: "A client that accepts server push SHOULD limit the number of streams it allows
+        // to be in the "reserved (remote)" state. An excessive number of server push streams can
+        // be treated as a stream error of type ENHANCE_YOUR_CALM." We keep at most our own
+        // SETTINGS_MAX_CONCURRENT_STREAMS of them (no more pushed responses could be open at
+        // once anyway, §5.1.2), so a flood of promises costs no memory; the resets it causes
+        // count against the local reset budget. The count is a scan of the stream records,
+        // which are bounded by that same limit plus our own requests.
+        let reserved = self
+            .streams
+            .values()
+            .filter(|s| s.state == StreamState::ReservedRemote)
+            .count();
+        if reserved >= self.config.max_concurrent_streams as usize {
+            self.stats.abuse.refused_streams += 1;
+            return Err(stream_err(
+                promised,
+                ErrorCode::ENHANCE_YOUR_CALM,
+                "too many streams reserved by PUSH_PROMISE (RFC 9113 §10.5)",
+            ));
+        }
         let info = match message::validate_push_request(&headers) {
             Ok(i) => i,
             // §8.4: "it MUST respond on the promised stream with a stream error".
