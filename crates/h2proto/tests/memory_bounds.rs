@@ -296,3 +296,78 @@ fn a_push_promise_flood_from_a_server_is_bounded() {
     );
     assert!(after <= 160 * 1024, "live heap grew by {after} bytes");
 }
+
+#[test]
+fn a_settings_flood_without_reading_output_is_bounded() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut p = RawPeer::client_to(Config::default());
+    let base = start();
+    let mut b = Vec::new();
+    settings(&[(h2proto::frame::SettingId::MAX_CONCURRENT_STREAMS, 100)]).encode(&mut b);
+    let mut accepted = 0;
+    for _ in 0..100_000 {
+        if p.conn.handle_input(&b, p.now).is_err() {
+            break;
+        }
+        accepted += 1;
+    }
+    drop_events(&mut p);
+    while p.conn.poll_event().is_some() {}
+    let after = grown(base);
+    println!(
+        "SETTINGS flood: {accepted} accepted, live growth {after} B, peak {} B",
+        peak_above(base)
+    );
+    // CVE-2019-9515: the ACKs we owe share the control-answer cap with PING ACKs.
+    assert!(accepted <= 256, "{accepted}");
+    // Measured: 34 KB, mostly the capacity the event queue kept after holding 256 unpolled
+    // `SettingsReceived` events, and the 256 queued ACKs.
+    assert!(after <= 64 * 1024, "live heap grew by {after} bytes");
+    assert_eq!(
+        goaway(&p.recv()).map(|g| g.error_code),
+        Some(ErrorCode::ENHANCE_YOUR_CALM)
+    );
+}
+
+#[test]
+fn a_field_block_of_empty_static_fields_is_refused_with_bounded_memory() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // CVE-2019-9516 with the static table: 16,000 one-octet references to "accept-charset" with
+    // an empty value (index 15). Each costs 14 + 32 octets of header list (§6.5.2), so the block
+    // stands for 736,000 octets against a 64 KiB limit.
+    let mut p = RawPeer::client_to(Config::default());
+    let mut block = p.block(&get("/")).to_vec();
+    block.extend(std::iter::repeat_n(0x8fu8, 16_000));
+    let mut wire = Vec::new();
+    for (i, chunk) in block.chunks(16_384).enumerate() {
+        let f = if i == 0 {
+            Frame::Headers(h2proto::frame::Headers {
+                stream_id: StreamId(1),
+                block: bytes::Bytes::copy_from_slice(chunk),
+                end_stream: true,
+                end_headers: block.len() <= 16_384,
+                priority: None,
+                pad: None,
+            })
+        } else {
+            continuation(
+                1,
+                bytes::Bytes::copy_from_slice(chunk),
+                (i + 1) * 16_384 >= block.len(),
+            )
+        };
+        f.encode(&mut wire);
+    }
+    let base = start();
+    p.send_bytes(&wire);
+    let frames = p.recv();
+    let peak = peak_above(base);
+    println!("16,000 empty fields: peak growth {peak} B");
+    assert!(!p.requested(1));
+    assert!(p.conn.error().is_none(), "{frames:?}");
+    assert_eq!(p.conn.stats().abuse.header_list_too_large, 1);
+    // The decoded list is refused as it grows past the limit, not after all 16,000 fields were
+    // built. Measured: 240 KB peak, about 3.7 × the 64 KiB SETTINGS_MAX_HEADER_LIST_SIZE (a
+    // decoded field costs more memory than its 32-octet list overhead); bound at 5 ×.
+    assert!(peak <= 5 * 64 * 1024, "peak heap grew by {peak} bytes");
+}
