@@ -1265,3 +1265,74 @@ fn s8_5_connect_request_carries_only_method_and_authority() {
     ];
     assert!(p.conn.send_request(bad, false).is_err());
 }
+
+#[test]
+fn s6_8_second_goaway_may_lower_the_last_stream_id() {
+    let mut p = client();
+    let a = p.request();
+    let b = p.request();
+    let c = p.request();
+    let goaway_frame = |last| {
+        Frame::GoAway(frame::GoAway {
+            last_stream_id: last,
+            error_code: ErrorCode::NO_ERROR,
+            debug_data: Bytes::new(),
+        })
+    };
+    p.send(goaway_frame(c));
+    assert!(!p
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::StreamReset { .. })));
+    p.send(goaway_frame(a));
+    for id in [b, c] {
+        assert!(
+            p.events.iter().any(|e| matches!(
+                e,
+                Event::StreamReset { stream_id, code: ErrorCode::REFUSED_STREAM, .. }
+                    if *stream_id == id
+            )),
+            "{id:?}: {:?}",
+            p.events
+        );
+    }
+    let f = p.headers(a.0, &status(200), true);
+    p.send(f);
+    expect_response(&mut p, a.0);
+}
+
+#[test]
+fn s8_1_early_response_then_rst_stream_no_error_keeps_the_response() {
+    let mut p = client();
+    let id = p.conn.send_request(post("/upload"), false).unwrap();
+    p.conn
+        .send_data(id, Bytes::from_static(b"part one"), false)
+        .unwrap();
+    p.recv();
+    // §8.1: "A server can send a complete response prior to the client sending an entire
+    // request ... [and] request that the client abort transmission of a request without error
+    // by sending a RST_STREAM with an error code of NO_ERROR ... Clients MUST NOT discard
+    // responses as a result of receiving such a RST_STREAM".
+    let f = p.headers(id.0, &status(413), false);
+    p.send(f);
+    p.send(data(id.0, b"too big", true));
+    p.send(rst(id.0, ErrorCode::NO_ERROR));
+    assert!(got_response(&p, id.0));
+    assert_eq!(body_of(&p.events, id), b"too big");
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::DataReceived {
+            end_stream: true,
+            ..
+        }
+    )));
+    // The request body stops; nothing is answered with an error.
+    assert!(p
+        .conn
+        .send_data(id, Bytes::from_static(b"part two"), true)
+        .is_err());
+    let frames = p.recv();
+    assert!(data_lens(&frames, id.0).is_empty(), "{frames:?}");
+    assert!(resets(&frames).is_empty(), "{frames:?}");
+    assert!(p.conn.error().is_none());
+}
