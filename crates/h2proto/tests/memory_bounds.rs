@@ -366,6 +366,14 @@ fn a_field_block_of_empty_static_fields_is_refused_with_bounded_memory() {
     assert!(!p.requested(1));
     assert!(p.conn.error().is_none(), "{frames:?}");
     assert_eq!(p.conn.stats().abuse.header_list_too_large, 1);
+    let block = frames
+        .iter()
+        .find_map(|f| match f {
+            Frame::Headers(hd) if hd.stream_id == StreamId(1) => Some(hd.block.clone()),
+            _ => None,
+        })
+        .expect("a response");
+    assert_eq!(p.decode_block(&block)[0].value, "431");
     // The decoded list is refused as it grows past the limit, not after all 16,000 fields were
     // built. Measured: 240 KB peak, about 3.7 × the 64 KiB SETTINGS_MAX_HEADER_LIST_SIZE (a
     // decoded field costs more memory than its 32-octet list overhead); bound at 5 ×.
