@@ -12,24 +12,6 @@ fn client() -> RawPeer {
     RawPeer::server_to(Config::default())
 }
 
-fn request(p: &mut RawPeer) -> StreamId {
-    let id = p.conn.send_request(get("/"), true).unwrap();
-    p.recv();
-    id
-}
-
-fn push_promise(p: &mut RawPeer, assoc: u32, promised: u32, req: &[h2proto::Header]) {
-    let mut block = Vec::new();
-    p.encoder.encode(req.iter(), &mut block);
-    p.send(Frame::PushPromise(frame::PushPromise {
-        stream_id: StreamId(assoc),
-        promised_id: StreamId(promised),
-        block: Bytes::from(block),
-        end_headers: true,
-        pad: None,
-    }));
-}
-
 #[test]
 fn s6_5_2_server_may_not_enable_push() {
     let mut p = client();
@@ -46,15 +28,15 @@ fn s6_6_push_promise_after_push_was_disabled() {
     let mut p = RawPeer::server_to(cfg);
     let id = p.conn.send_request(get("/"), true).unwrap();
     p.recv();
-    push_promise(&mut p, id.0, 2, &get("/x.css"));
+    p.push_promise(id.0, 2, &get("/x.css"));
     expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
 }
 
 #[test]
 fn s8_4_push_promise_is_delivered_and_can_be_refused() {
     let mut p = client();
-    let id = request(&mut p);
-    push_promise(&mut p, id.0, 2, &get("/x.css"));
+    let id = p.request();
+    p.push_promise(id.0, 2, &get("/x.css"));
     assert!(p
         .events
         .iter()
@@ -66,24 +48,24 @@ fn s8_4_push_promise_is_delivered_and_can_be_refused() {
 #[test]
 fn s8_4_unsafe_promised_request_is_stream_error_on_promised_stream() {
     let mut p = client();
-    let id = request(&mut p);
-    push_promise(&mut p, id.0, 2, &post("/x"));
+    let id = p.request();
+    p.push_promise(id.0, 2, &post("/x"));
     expect_rst(&mut p, 2, ErrorCode::PROTOCOL_ERROR);
 }
 
 #[test]
 fn s6_6_promised_id_must_be_even_and_new() {
     let mut p = client();
-    let id = request(&mut p);
-    push_promise(&mut p, id.0, 2, &get("/a"));
-    push_promise(&mut p, id.0, 2, &get("/b"));
+    let id = p.request();
+    p.push_promise(id.0, 2, &get("/a"));
+    p.push_promise(id.0, 2, &get("/b"));
     expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
 }
 
 #[test]
 fn s6_6_push_promise_on_closed_stream() {
     let mut p = client();
-    push_promise(&mut p, 1, 2, &get("/a"));
+    p.push_promise(1, 2, &get("/a"));
     expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
 }
 
@@ -106,7 +88,7 @@ fn s5_1_1_headers_on_even_idle_stream() {
 #[test]
 fn s8_3_2_malformed_response_is_stream_error() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     let f = p.headers(id.0, &[h(":status", "2000")], true);
     p.send(f);
     expect_rst(&mut p, id.0, ErrorCode::PROTOCOL_ERROR);
@@ -119,7 +101,7 @@ fn s8_3_2_malformed_response_is_stream_error() {
 #[test]
 fn s8_1_informational_flood_is_bounded() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     for _ in 0..11 {
         let f = p.headers(id.0, &status(103), false);
         p.send(f);
@@ -131,7 +113,7 @@ fn s8_1_informational_flood_is_bounded() {
 #[test]
 fn s8_1_informational_with_end_stream_is_malformed() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     let f = p.headers(id.0, &status(100), true);
     p.send(f);
     expect_rst(&mut p, id.0, ErrorCode::PROTOCOL_ERROR);
@@ -140,7 +122,7 @@ fn s8_1_informational_with_end_stream_is_malformed() {
 #[test]
 fn s8_1_1_response_content_length_mismatch() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     let f = p.headers(
         id.0,
         &[h(":status", "200"), h("content-length", "3")],
@@ -191,7 +173,7 @@ fn oversized_response_headers_are_refused_with_bounded_memory() {
 #[test]
 fn s6_8_goaway_with_error_fails_open_streams() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     p.send(Frame::GoAway(frame::GoAway {
         last_stream_id: id,
         error_code: ErrorCode::INTERNAL_ERROR,
@@ -215,7 +197,7 @@ fn s6_8_goaway_with_error_fails_open_streams() {
 #[test]
 fn rfc9218_s7_1_server_may_not_send_priority_update() {
     let mut p = client();
-    let id = request(&mut p);
+    let id = p.request();
     p.send(Frame::PriorityUpdate(frame::PriorityUpdate {
         prioritized_id: id,
         field_value: Bytes::from_static(b"u=1"),

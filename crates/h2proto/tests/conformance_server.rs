@@ -15,15 +15,6 @@ fn server() -> RawPeer {
     RawPeer::client_to(Config::default())
 }
 
-fn open(p: &mut RawPeer, id: u32, end_stream: bool) {
-    let f = p.headers(id, &post("/"), end_stream);
-    p.send(f);
-    assert!(p
-        .events
-        .iter()
-        .any(|e| matches!(e, Event::RequestReceived { stream_id, .. } if stream_id.0 == id)));
-}
-
 #[test]
 fn s3_4_invalid_preface() {
     let mut p = RawPeer::client_to(Config::default());
@@ -51,7 +42,7 @@ fn s3_4_first_frame_must_be_settings() {
 #[test]
 fn s4_2_frame_larger_than_max_frame_size() {
     let mut p = server();
-    open(&mut p, 1, false);
+    p.open(1, false);
     p.send(data(1, &vec![0u8; 16_385], false));
     expect_goaway(&mut p, ErrorCode::FRAME_SIZE_ERROR);
 }
@@ -106,7 +97,7 @@ fn s5_1_continuation_on_idle_stream() {
 #[test]
 fn s5_1_half_closed_remote_data_is_stream_closed() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.recv();
     p.send(data(1, b"late", false));
     expect_rst(&mut p, 1, ErrorCode::STREAM_CLOSED);
@@ -115,7 +106,7 @@ fn s5_1_half_closed_remote_data_is_stream_closed() {
 #[test]
 fn s5_1_half_closed_remote_headers_is_stream_closed() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.recv();
     let f = p.headers(1, &[h("x-trailer", "1")], true);
     p.send(f);
@@ -125,7 +116,7 @@ fn s5_1_half_closed_remote_headers_is_stream_closed() {
 #[test]
 fn s5_1_closed_after_peer_reset_data_is_stream_closed() {
     let mut p = server();
-    open(&mut p, 1, false);
+    p.open(1, false);
     p.send(rst(1, ErrorCode::CANCEL));
     p.recv();
     p.send(data(1, b"x", false));
@@ -139,7 +130,7 @@ fn s5_1_frames_after_our_reset_are_ignored_but_credit_returns() {
         ..Config::default()
     };
     let mut p = RawPeer::client_to(cfg);
-    open(&mut p, 1, false);
+    p.open(1, false);
     p.conn.reset_stream(StreamId(1), ErrorCode::CANCEL).unwrap();
     p.recv();
     // Data in flight after our RST_STREAM is ignored, but it still counts against and returns
@@ -164,8 +155,24 @@ fn s5_1_frames_after_our_reset_are_ignored_but_credit_returns() {
 #[test]
 fn s5_1_1_stream_id_must_increase() {
     let mut p = server();
-    open(&mut p, 5, true);
+    p.open(5, true);
     let f = p.headers(3, &get("/"), true);
+    p.send(f);
+    // §5.1.1: an unexpected (lower, never opened) stream identifier is PROTOCOL_ERROR.
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn s5_1_headers_on_a_used_and_closed_lower_stream_is_stream_closed() {
+    let mut p = RawPeer::client_to(Config::default());
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), true)
+        .unwrap();
+    p.open(3, true);
+    p.recv();
+    // Stream 1 was opened and closed (not skipped): §5.1 closed, STREAM_CLOSED.
+    let f = p.headers(1, &get("/"), true);
     p.send(f);
     expect_goaway(&mut p, ErrorCode::STREAM_CLOSED);
 }
@@ -185,8 +192,8 @@ fn s5_1_2_streams_beyond_the_limit_are_refused() {
         ..Config::default()
     };
     let mut p = RawPeer::client_to(cfg);
-    open(&mut p, 1, true);
-    open(&mut p, 3, true);
+    p.open(1, true);
+    p.open(3, true);
     let f = p.headers(5, &get("/"), true);
     p.send(f);
     expect_rst(&mut p, 5, ErrorCode::REFUSED_STREAM);
@@ -219,7 +226,7 @@ fn s5_3_1_headers_self_dependency() {
     }));
     expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
     // HPACK stayed in sync: the next request decodes.
-    open(&mut p, 3, true);
+    p.open(3, true);
 }
 
 #[test]
@@ -260,7 +267,7 @@ fn s6_1_data_beyond_stream_window() {
         ..Config::default()
     };
     let mut p = RawPeer::client_to(cfg);
-    open(&mut p, 1, false);
+    p.open(1, false);
     for _ in 0..4 {
         p.send(data(1, &[0u8; 16_384], false));
     }
@@ -278,7 +285,7 @@ fn s6_9_1_connection_window_overflow() {
 #[test]
 fn s6_9_1_stream_window_overflow() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.send(window_update(1, 0x7fff_ffff));
     expect_rst(&mut p, 1, ErrorCode::FLOW_CONTROL_ERROR);
 }
@@ -286,7 +293,7 @@ fn s6_9_1_stream_window_overflow() {
 #[test]
 fn s6_9_window_update_zero_on_stream() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.send(window_update(1, 0));
     expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
 }
@@ -294,7 +301,7 @@ fn s6_9_window_update_zero_on_stream() {
 #[test]
 fn s6_9_2_initial_window_size_change_applies_and_may_go_negative() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.conn
         .send_response(StreamId(1), status(200), false)
         .unwrap();
@@ -315,7 +322,7 @@ fn s6_9_2_initial_window_size_change_applies_and_may_go_negative() {
 #[test]
 fn s6_9_2_initial_window_size_overflow_is_connection_error() {
     let mut p = server();
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.conn
         .send_response(StreamId(1), status(200), false)
         .unwrap();
@@ -328,7 +335,7 @@ fn s6_9_2_initial_window_size_overflow_is_connection_error() {
 fn s6_9_2_small_initial_window_sends_one_byte_frames() {
     let mut p = server();
     p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1)]));
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.conn
         .send_response(StreamId(1), status(200), false)
         .unwrap();
@@ -397,7 +404,7 @@ fn s6_5_2_server_rejects_enable_push_value_2() {
 #[test]
 fn s6_6_client_may_not_push() {
     let mut p = server();
-    open(&mut p, 1, false);
+    p.open(1, false);
     let mut block = Vec::new();
     p.encoder.encode(get("/x").iter(), &mut block);
     p.send(Frame::PushPromise(frame::PushPromise {
@@ -482,7 +489,7 @@ fn s8_1_1_malformed_requests_are_reset_and_never_seen() {
         .events
         .iter()
         .any(|e| matches!(e, Event::RequestReceived { .. })));
-    open(&mut p, id, true);
+    p.open(id, true);
 }
 
 #[test]
@@ -503,7 +510,7 @@ fn s8_1_1_content_length_mismatch() {
 #[test]
 fn s8_1_trailers_without_end_stream() {
     let mut p = server();
-    open(&mut p, 1, false);
+    p.open(1, false);
     let f = p.headers(1, &[h("x-t", "1")], false);
     p.send(f);
     expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
@@ -553,7 +560,7 @@ fn s10_5_1_oversized_header_list_gets_431() {
     let headers = p.decode_block(&block);
     assert_eq!(headers[0].value, "431");
     assert!(p.conn.error().is_none());
-    open(&mut p, 3, true);
+    p.open(3, true);
 }
 
 #[test]
@@ -647,7 +654,7 @@ fn reset_budget_covers_resets_we_are_made_to_send() {
     let mut p = RawPeer::client_to(cfg);
     let mut id = 1;
     for _ in 0..11 {
-        open(&mut p, id, true);
+        p.open(id, true);
         p.send(window_update(id, 0)); // MadeYouReset: forces RST_STREAM(PROTOCOL_ERROR)
         id += 2;
     }
@@ -681,7 +688,7 @@ fn settings_with_too_many_entries() {
 #[test]
 fn empty_data_frames_flood() {
     let mut p = server();
-    open(&mut p, 1, false);
+    p.open(1, false);
     for _ in 0..101 {
         p.send(data(1, b"", false));
     }
@@ -705,7 +712,7 @@ fn zero_window_stall_resets_the_stream() {
     };
     let mut p = RawPeer::client_to(cfg);
     p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 0)]));
-    open(&mut p, 1, true);
+    p.open(1, true);
     p.conn
         .send_response(StreamId(1), status(200), false)
         .unwrap();
@@ -718,4 +725,269 @@ fn zero_window_stall_resets_the_stream() {
     assert_eq!(resets(&frames), [(1, ErrorCode::CANCEL)]);
     assert_eq!(p.conn.stats().abuse.stalled_streams, 1);
     assert_eq!(p.conn.buffered_amount(StreamId(0)), 0);
+}
+
+#[test]
+fn s5_1_1_skipped_ids_are_remembered_in_bounded_space() {
+    // Open 3, 7, 11, ... skipping 1, 5, 9, ...: twenty skipped ranges, more than are kept.
+    let skip_many = || {
+        let mut p = RawPeer::client_to(Config::default());
+        for id in (3..80).step_by(4) {
+            let f = p.headers(id, &get("/"), true);
+            p.send(f);
+        }
+        assert!(p.conn.error().is_none());
+        p
+    };
+    // The most recent skipped id is known never to have been opened: PROTOCOL_ERROR.
+    let mut p = skip_many();
+    let f = p.headers(77, &get("/"), true);
+    p.send(f);
+    expect_goaway(&mut p, ErrorCode::PROTOCOL_ERROR);
+    // The oldest was forgotten: still a connection error, as on a closed stream.
+    let mut p = skip_many();
+    let f = p.headers(1, &get("/"), true);
+    p.send(f);
+    expect_goaway(&mut p, ErrorCode::STREAM_CLOSED);
+}
+
+// ---------------------------------------------------------------- beyond h2spec (RFC 9113)
+
+/// Sends `req` on stream 1: malformed, so RST_STREAM(PROTOCOL_ERROR), unseen by the
+/// application, and the next request is served.
+fn expect_malformed(req: Vec<h2proto::Header>) {
+    let mut p = server();
+    let f = p.headers(1, &req, true);
+    p.send(f);
+    expect_rst(&mut p, 1, ErrorCode::PROTOCOL_ERROR);
+    assert!(!p.requested(1), "{req:?}");
+    p.open(3, true);
+}
+
+fn get_with(name: &[u8], value: &[u8]) -> Vec<h2proto::Header> {
+    let mut req = get("/");
+    req.push(h2proto::Header::new(name.to_vec(), value.to_vec()));
+    req
+}
+
+#[test]
+fn s8_2_1_field_name_with_forbidden_characters() {
+    // §8.2.1: "A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or
+    // 0x7f-0xff".
+    for name in [
+        &b"x y"[..],
+        b"x\x01",
+        b"x\x7f",
+        b"x\xff",
+        b"X-Upper",
+        b"\x00",
+    ] {
+        expect_malformed(get_with(name, b"v"));
+    }
+}
+
+#[test]
+fn s8_2_1_field_name_with_colon() {
+    expect_malformed(get_with(b"x:y", b"v"));
+}
+
+#[test]
+fn s8_2_1_field_value_with_nul_cr_or_lf() {
+    for value in [&b"a\x00b"[..], b"a\rb", b"a\nb"] {
+        expect_malformed(get_with(b"x-v", value));
+    }
+}
+
+#[test]
+fn s8_2_1_field_value_with_leading_or_trailing_whitespace() {
+    for value in [&b" v"[..], b"v ", b"\tv", b"v\t"] {
+        expect_malformed(get_with(b"x-v", value));
+    }
+}
+
+#[test]
+fn s8_2_1_inner_whitespace_and_obs_text_in_values_are_fine() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"x-v", b"a b\tc \xe9"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_2_2_other_connection_specific_fields() {
+    for name in [
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        expect_malformed(get_with(name.as_bytes(), b"x"));
+    }
+}
+
+#[test]
+fn s8_2_2_te_trailers_is_accepted() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"te", b"trailers"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_2_2_we_never_send_connection_specific_fields() {
+    let mut p = server();
+    p.open(1, true);
+    let mut resp = status(200);
+    resp.push(h("connection", "close"));
+    assert!(matches!(
+        p.conn.send_response(StreamId(1), resp, true),
+        Err(h2proto::Error::InvalidHeaders(_))
+    ));
+    assert!(p.recv().is_empty());
+}
+
+#[test]
+fn s8_3_1_host_differing_from_authority() {
+    // §8.3.1: "A server SHOULD treat a request as malformed if it contains a Host header field
+    // that identifies an entity that differs from the entity in the ":authority" pseudo-header
+    // field."
+    expect_malformed(get_with(b"host", b"other.example"));
+}
+
+#[test]
+fn s8_3_1_host_equal_to_authority_is_accepted() {
+    let mut p = server();
+    let f = p.headers(1, &get_with(b"host", b"example.com"), true);
+    p.send(f);
+    assert!(p.requested(1));
+}
+
+#[test]
+fn s8_5_connect_request() {
+    // §8.5: ":method" CONNECT, ":authority" only; ":scheme" and ":path" MUST be omitted.
+    let connect = vec![h(":method", "CONNECT"), h(":authority", "example.com:443")];
+    let mut p = server();
+    let f = p.headers(1, &connect, false);
+    p.send(f);
+    assert!(p.requested(1));
+    let mut with_path = connect.clone();
+    with_path.push(h(":path", "/"));
+    expect_malformed(with_path);
+    expect_malformed(vec![h(":method", "CONNECT")]);
+}
+
+#[test]
+fn s8_1_1_content_length_that_is_not_a_number() {
+    let mut req = post("/");
+    req.push(h("content-length", "ten"));
+    expect_malformed(req);
+}
+
+#[test]
+fn s8_1_1_content_length_with_end_stream_on_headers() {
+    let mut req = post("/");
+    req.push(h("content-length", "3"));
+    expect_malformed(req);
+}
+
+#[test]
+fn s4_3_field_block_on_a_reset_stream_still_updates_hpack() {
+    let mut p = server();
+    p.open(1, false);
+    p.conn.reset_stream(StreamId(1), ErrorCode::CANCEL).unwrap();
+    p.recv();
+    // Trailers in flight on the reset stream insert "x-new: entry" into the HPACK table; they are
+    // discarded but decoded, so the next request's reference to that entry still works.
+    let f = p.headers(1, &[h("x-new", "entry")], true);
+    p.send(f);
+    let mut req = get("/");
+    req.push(h("x-new", "entry"));
+    let f = p.headers(3, &req, true);
+    p.send(f);
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        Event::RequestReceived { stream_id: StreamId(3), headers, .. }
+            if headers.iter().any(|x| x.name == "x-new" && x.value == "entry")
+    )));
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
+fn s5_1_window_update_and_rst_stream_on_a_closed_stream_are_ignored() {
+    let mut p = server();
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), true)
+        .unwrap();
+    p.recv();
+    // §5.1 closed: "might receive a WINDOW_UPDATE or RST_STREAM frame from its peer in the time
+    // before the peer receives and processes the frame that closes the stream".
+    p.send(window_update(1, 10));
+    p.send(rst(1, ErrorCode::CANCEL));
+    let frames = p.recv();
+    assert!(frames.is_empty(), "{frames:?}");
+    assert!(p.conn.error().is_none());
+}
+
+#[test]
+fn s6_5_3_unacknowledged_settings_time_out() {
+    let mut p = server();
+    p.conn
+        .update_settings(&[(SettingId::MAX_CONCURRENT_STREAMS, 10)], p.now)
+        .unwrap();
+    p.recv();
+    p.advance(Duration::from_secs(11));
+    expect_goaway(&mut p, ErrorCode::SETTINGS_TIMEOUT);
+}
+
+#[test]
+fn s6_9_1_sender_respects_the_connection_window() {
+    let mut p = server();
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![0u8; 100_000]), true)
+        .unwrap();
+    // §6.9.2: the connection window starts at 65,535 whatever SETTINGS say.
+    let sent: usize = data_lens(&p.recv(), 1).iter().sum();
+    assert_eq!(sent, 65_535);
+    // The stream window (65,535 by default) is spent too: opening only it sends nothing.
+    p.send(window_update(1, 50_000));
+    assert!(data_lens(&p.recv(), 1).is_empty());
+    p.send(window_update(0, 34_465));
+    let sent: usize = data_lens(&p.recv(), 1).iter().sum();
+    assert_eq!(sent, 34_465);
+}
+
+#[test]
+fn s6_9_2_initial_window_size_does_not_change_the_connection_window() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 1_000_000)]));
+    assert_eq!(p.conn.send_window(StreamId(0)), 65_535);
+}
+
+#[test]
+fn s6_5_2_peer_max_header_list_size_limits_what_we_send() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::MAX_HEADER_LIST_SIZE, 100)]));
+    p.open(1, true);
+    let mut resp = status(200);
+    resp.push(h("x-big", &"b".repeat(200)));
+    assert!(p.conn.send_response(StreamId(1), resp, true).is_err());
+    p.conn
+        .send_response(StreamId(1), status(200), true)
+        .unwrap();
+}
+
+#[test]
+fn s8_4_no_push_once_the_client_disabled_it() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::ENABLE_PUSH, 0)]));
+    p.open(1, true);
+    assert_eq!(
+        p.conn.send_push_promise(StreamId(1), get("/x.css")),
+        Err(h2proto::Error::PushDisabled)
+    );
 }

@@ -89,6 +89,11 @@ enum Shutdown {
 const SHUTDOWN_PING: [u8; 8] = *b"h2-shut!";
 const KEEPALIVE_PING: [u8; 8] = *b"h2-alive";
 const BDP_PING: [u8; 8] = *b"h2-bdp!!";
+/// Ranges of skipped peer stream ids remembered (§5.1.1); older ones are forgotten, and a
+/// HEADERS on a forgotten one is then answered as on a closed stream (still a connection error).
+const MAX_SKIPPED_RANGES: usize = 16;
+/// The stream map is not shrunk below this capacity (shrinking tiny tables gains nothing).
+const MIN_STREAM_MAP_CAPACITY: usize = 64;
 
 /// One HTTP/2 connection in the client or the server role, with no I/O inside.
 ///
@@ -134,6 +139,10 @@ pub struct Connection {
     next_stream_id: u32,
     /// The highest stream id the peer initiated (or reserved) so far (§5.1.1).
     max_peer_id: u32,
+    /// Ranges of peer stream ids skipped over (never opened), most recent last, at most
+    /// [`MAX_SKIPPED_RANGES`]: a later HEADERS on one of them is an "unexpected stream
+    /// identifier" (§5.1.1), not a frame on a stream that was used and closed (§5.1).
+    skipped_peer_ids: VecDeque<(u32, u32)>,
     /// Streams counted against the peer's limit (ours) and against ours (the peer's) (§5.1.2).
     active_local: u32,
     active_remote: u32,
@@ -235,6 +244,7 @@ impl Connection {
             scheduler: Scheduler::default(),
             next_stream_id: if role == Role::Client { 1 } else { 2 },
             max_peer_id: 0,
+            skipped_peer_ids: VecDeque::new(),
             active_local: 0,
             active_remote: 0,
             reset_ids: HashSet::new(),
@@ -1165,7 +1175,44 @@ impl Connection {
             if self.active_local + self.active_remote == 0 {
                 self.idle_since = Some(self.last_now);
             }
+            // Give the map's memory back after a burst of streams, so that what a connection
+            // holds follows its open streams, not its high-water mark: a table four times
+            // larger than its contents shrinks to twice them (amortized O(1) per removal).
+            let cap = self.streams.capacity();
+            if cap > MIN_STREAM_MAP_CAPACITY && self.streams.len() * 4 < cap {
+                self.streams.shrink_to(self.streams.len() * 2);
+            }
         }
+    }
+
+    /// Records that the peer opened or reserved `id` (§5.1.1): it becomes the highest peer id,
+    /// and the ids it skipped over are remembered (a bounded number of ranges) as never used.
+    ///
+    /// Call only with `id` above `max_peer_id` and of the peer's parity.
+    fn note_peer_id(&mut self, id: StreamId) {
+        let next = if self.max_peer_id == 0 {
+            if self.role == Role::Server {
+                1
+            } else {
+                2
+            }
+        } else {
+            self.max_peer_id + 2
+        };
+        if id.0 > next {
+            if self.skipped_peer_ids.len() == MAX_SKIPPED_RANGES {
+                self.skipped_peer_ids.pop_front();
+            }
+            self.skipped_peer_ids.push_back((next, id.0 - 2));
+        }
+        self.max_peer_id = id.0;
+    }
+
+    /// Whether `id` is a peer id that was skipped over, never opened (see `note_peer_id`).
+    fn was_skipped(&self, id: StreamId) -> bool {
+        self.skipped_peer_ids
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&id.0))
     }
 
     fn is_local_id(&self, id: StreamId) -> bool {

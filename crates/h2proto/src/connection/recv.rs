@@ -154,6 +154,16 @@ impl Connection {
             }
         }
         let s = self.streams.get_mut(&id).expect("tracked");
+        // §5.1 reserved (remote): "Receiving any type of frame other than HEADERS, RST_STREAM, or
+        // PRIORITY on a stream in this state MUST be treated as a connection error of type
+        // PROTOCOL_ERROR"; reserved (local): likewise for anything but RST_STREAM, PRIORITY or
+        // WINDOW_UPDATE. A reserved stream is not "closed", so STREAM_CLOSED would be wrong.
+        if matches!(
+            s.state,
+            StreamState::ReservedRemote | StreamState::ReservedLocal
+        ) {
+            return Err(conn_err(PE, "DATA on a reserved stream (RFC 9113 §5.1)"));
+        }
         // §6.1: "If a DATA frame is received whose stream is not in the "open" or "half-closed
         // (local)" state, the recipient MUST respond with a stream error of type STREAM_CLOSED."
         if !s.state.can_recv_data() {
@@ -377,6 +387,15 @@ impl Connection {
             Known::Tracked => self.recv_headers_on_stream(id, headers, end_stream, too_large),
             Known::Idle => self.recv_new_stream(id, headers, end_stream, too_large),
             Known::Closed { reset_by_us: true } => Ok(()),
+            // §5.1.1: "The identifier of a newly established stream MUST be numerically greater
+            // than all streams that the initiating endpoint has opened or reserved. ... An
+            // endpoint that receives an unexpected stream identifier MUST respond with a
+            // connection error of type PROTOCOL_ERROR." A skipped id was never opened, so
+            // HEADERS on it tries to open a stream below the highest one.
+            Known::Closed { reset_by_us: false } if self.was_skipped(id) => Err(conn_err(
+                PE,
+                "HEADERS opening a stream id below one already used (RFC 9113 §5.1.1)",
+            )),
             // §5.1 closed: "An endpoint MAY treat receipt of any other type of frame on a closed
             // stream as a connection error of type STREAM_CLOSED".
             Known::Closed { reset_by_us: false } => Err(conn_err(
@@ -403,7 +422,7 @@ impl Connection {
             ));
         }
         // §5.1.1: ids only increase; opening one closes all lower idle ones.
-        self.max_peer_id = id.0;
+        self.note_peer_id(id);
         // §6.8: after our final GOAWAY, streams above its last id are ignored.
         if let Some(last) = self.goaway_sent {
             if id > last {
@@ -647,10 +666,30 @@ impl Connection {
                 "PUSH_PROMISE with an invalid promised stream id (RFC 9113 §6.6)",
             ));
         }
-        self.max_peer_id = promised.0;
+        self.note_peer_id(promised);
         if too_large {
             self.reset(promised, ErrorCode::CANCEL, false);
             return Ok(());
+        }
+        // §10.5: "A client that accepts server push SHOULD limit the number of streams it allows
+        // to be in the "reserved (remote)" state. An excessive number of server push streams can
+        // be treated as a stream error of type ENHANCE_YOUR_CALM." We keep at most our own
+        // SETTINGS_MAX_CONCURRENT_STREAMS of them (no more pushed responses could be open at
+        // once anyway, §5.1.2), so a flood of promises costs no memory; the resets it causes
+        // count against the local reset budget. The count is a scan of the stream records,
+        // which are bounded by that same limit plus our own requests.
+        let reserved = self
+            .streams
+            .values()
+            .filter(|s| s.state == StreamState::ReservedRemote)
+            .count();
+        if reserved >= self.config.max_concurrent_streams as usize {
+            self.stats.abuse.refused_streams += 1;
+            return Err(stream_err(
+                promised,
+                ErrorCode::ENHANCE_YOUR_CALM,
+                "too many streams reserved by PUSH_PROMISE (RFC 9113 §10.5)",
+            ));
         }
         let info = match message::validate_push_request(&headers) {
             Ok(i) => i,
@@ -962,6 +1001,15 @@ impl Connection {
             Known::Closed { .. } => Ok(()),
             Known::Tracked => {
                 let s = self.streams.get_mut(&id).expect("tracked");
+                // §5.1 reserved (remote): only HEADERS, RST_STREAM or PRIORITY may arrive; the
+                // peer holds the stream in "reserved (local)", where it "MUST NOT send any type
+                // of frame other than HEADERS, RST_STREAM, or PRIORITY".
+                if s.state == StreamState::ReservedRemote {
+                    return Err(conn_err(
+                        PE,
+                        "WINDOW_UPDATE on a stream reserved by the peer (RFC 9113 §5.1)",
+                    ));
+                }
                 if s.send_window.grow(w.increment as i64).is_err() {
                     return Err(stream_err(
                         id,
