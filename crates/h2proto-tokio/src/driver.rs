@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
@@ -202,12 +202,53 @@ struct PendingData {
 
 #[derive(Default)]
 struct Slot {
+    /// A response body the connection task polls itself, with the waker that marks this stream
+    /// ready (see [`BodyWakeups`]).
+    source: Option<(crate::BoxBody, Waker)>,
     body_tx: Option<chan::Sender<BodyEvent>>,
     response_tx: Option<oneshot::Sender<ResponseResult>>,
     pending: VecDeque<PendingData>,
     trailers: Option<Vec<Header>>,
     /// The application dropped the receive body: credit for later DATA goes back at once.
     discard: bool,
+}
+
+/// Response bodies are polled by the connection task itself, not by a task each: a task costs
+/// about 500 bytes per open stream and a channel hop per DATA chunk. Each body gets a waker
+/// that records its stream here and wakes the connection task, which then polls just the
+/// bodies that were woken.
+struct BodyWakeups {
+    state: std::sync::Mutex<(Vec<StreamId>, Option<Waker>)>,
+}
+
+impl BodyWakeups {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<StreamId>, Option<Waker>)> {
+        // Each critical section is one push, swap or store: a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The waker of one polled body.
+struct StreamWaker {
+    id: StreamId,
+    shared: Arc<BodyWakeups>,
+}
+
+impl std::task::Wake for StreamWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let task = {
+            let mut state = self.shared.lock();
+            state.0.push(self.id);
+            state.1.take()
+        };
+        if let Some(w) = task {
+            w.wake();
+        }
+    }
 }
 
 /// Options of one connection task.
@@ -250,6 +291,8 @@ pub(crate) struct Driver<IO> {
     goaway: Option<(StreamId, ErrorCode, String)>,
     /// For polling a response body once in place (see [`Answer::Now`]).
     noop: std::task::Waker,
+    /// Which polled bodies were woken; made with the first body that has to wait.
+    wakeups: Option<Arc<BodyWakeups>>,
 }
 
 enum Wake {
@@ -296,6 +339,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             idle_since: None,
             goaway: None,
             noop: noop_waker(),
+            wakeups: None,
         }
     }
 
@@ -443,6 +487,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
 
     /// Steps 3-5 of the loop: events, pending data, output, timer.
     fn step(&mut self) {
+        // Bodies woken since the last step, once each: one that wakes itself while polled is
+        // polled again at the next step, after the runtime had its turn.
+        if let Some(w) = &self.wakeups {
+            let woken = std::mem::take(&mut w.lock().0);
+            for id in woken {
+                self.pump_body(id);
+            }
+        }
         loop {
             let mut progressed = false;
             while let Some(ev) = self.conn.poll_event() {
@@ -453,8 +505,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                 let ids: Vec<StreamId> = self.blocked.drain().collect();
                 for id in ids {
                     self.flush_stream(id);
+                    self.pump_body(id);
                 }
             }
+
             if !progressed {
                 break;
             }
@@ -563,6 +617,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         if self.timer_at.is_some() && self.timer.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Wake::Timer);
         }
+        if let Some(w) = &self.wakeups {
+            // Checked and registered under one lock: a body woken after this finds the waker.
+            let mut state = w.lock();
+            if !state.0.is_empty() {
+                return Poll::Ready(Wake::Progress);
+            }
+            match &state.1 {
+                Some(t) if t.will_wake(cx.waker()) => {}
+                _ => state.1 = Some(cx.waker().clone()),
+            }
+        }
         Poll::Pending
     }
 
@@ -635,6 +700,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         self.streams.shrink_to_fit();
         self.blocked.shrink_to_fit();
+        // No stream, so no polled body: a waker still held somewhere only reaches a dropped list.
+        self.wakeups = None;
         if let Side::Client { queue, .. } = &mut self.side {
             queue.shrink_to_fit();
         }
@@ -1001,7 +1068,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }));
         let (data, end) = match polled {
             Ok(Poll::Pending) => {
-                tokio::spawn(send_body(self.cmd_tx(), id, body));
+                self.start_source(id, body);
                 return;
             }
             Ok(Poll::Ready(None)) => (Bytes::new(), true),
@@ -1037,8 +1104,88 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             self.flush_stream(id);
         }
         if !end {
-            // The rest follows from a task, queued behind this first chunk.
-            tokio::spawn(send_body(self.cmd_tx(), id, body));
+            // The rest is polled here as the stream drains, queued behind this first chunk.
+            self.start_source(id, body);
+        }
+    }
+
+    /// Keeps `body` in the stream's slot and polls it from now on (see [`BodyWakeups`]).
+    fn start_source(&mut self, id: StreamId, body: crate::BoxBody) {
+        let shared = self
+            .wakeups
+            .get_or_insert_with(|| {
+                Arc::new(BodyWakeups {
+                    state: std::sync::Mutex::new((Vec::new(), None)),
+                })
+            })
+            .clone();
+        let waker = Waker::from(Arc::new(StreamWaker { id, shared }));
+        let Some(slot) = self.streams.get_mut(&id) else {
+            return;
+        };
+        slot.source = Some((body, waker));
+        self.pump_body(id);
+    }
+
+    /// Moves frames from the stream's polled body into the connection while the connection
+    /// takes them (its send buffer bounds how far ahead of the peer a body is read). Stops when
+    /// the body has nothing ready (its waker marks the stream when it has), when data waits for
+    /// room (`StreamWritable` resumes it), or at the end.
+    fn pump_body(&mut self, id: StreamId) {
+        use http_body::Body as _;
+        loop {
+            let Some(slot) = self.streams.get_mut(&id) else {
+                return;
+            };
+            if !slot.pending.is_empty() {
+                return;
+            }
+            let Some((body, waker)) = slot.source.as_mut() else {
+                return;
+            };
+            let mut cx = Context::from_waker(waker);
+            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Pin::new(&mut *body).poll_frame(&mut cx)
+            }));
+            match polled {
+                Ok(Poll::Pending) => return,
+                Ok(Poll::Ready(None)) => {
+                    slot.source = None;
+                    slot.pending.push_back(PendingData {
+                        data: Bytes::new(),
+                        end_stream: true,
+                        done: None,
+                    });
+                }
+                Ok(Poll::Ready(Some(Ok(frame)))) => match frame.into_data() {
+                    Ok(data) => {
+                        let end = body.is_end_stream();
+                        if end {
+                            slot.source = None;
+                        } else if data.is_empty() {
+                            continue;
+                        }
+                        slot.pending.push_back(PendingData {
+                            data,
+                            end_stream: end,
+                            done: None,
+                        });
+                    }
+                    Err(frame) => {
+                        slot.source = None;
+                        if let Ok(trailers) = frame.into_trailers() {
+                            slot.trailers = Some(headers::trailer_headers(&trailers));
+                        }
+                    }
+                },
+                Ok(Poll::Ready(Some(Err(_)))) | Err(_) => {
+                    // A failing (or panicking) body: the response cannot be completed.
+                    slot.source = None;
+                    let _ = self.conn.reset_stream(id, ErrorCode::INTERNAL_ERROR);
+                    return;
+                }
+            }
+            self.flush_stream(id);
         }
     }
 
