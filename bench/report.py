@@ -22,8 +22,10 @@ SCENARIOS = {
     "S2": "-c 1 -m 100 /",
     "S3": "-c 200 -m 10 /",
     "S4": "-c 4 -m 4 /1m",
+    "S6": "-c 10 -m 100 https://…/",
 }
-N = {"S1": 200000, "S2": 100000, "S3": 100000, "S4": 2000}
+N = {"S1": 200000, "S2": 100000, "S3": 100000, "S4": 2000, "S6": 200000}
+LABEL = {"S6": "S6 (S1 over TLS)"}
 
 
 def num(s):
@@ -79,6 +81,9 @@ def main():
         f"{cpu or 'this machine'}, 2 shared cores: each server on one core (`nghttpd -n 1 --no-tls`, "
         "`h2proto serve DIR --h2c --threads 1`, `bench/hyper-anchor`: hyper 1.x on a current-thread "
         f"runtime, h2c prior knowledge), `h2load -t 1` on the other core ({versions}). "
+        "S6 is S1 over TLS (h2 by ALPN) against a self-signed P-256 certificate generated per "
+        "harness run: `nghttpd -n 1 KEY CERT`, `h2proto serve DIR --threads 1 --cert --key` "
+        "(rustls, ring), `hyper-anchor --tls CERT KEY` (tokio-rustls, ring). "
         "Each cell is the median of the rounds, servers interleaved and started fresh for every "
         "measurement, after a warm-up of a tenth of the requests. Server CPU is utime+stime from "
         "`/proc/PID/stat` over the h2load run; a run where the server used under 0.95 core was "
@@ -115,7 +120,7 @@ def main():
             return f"{va / vb:.2f}x" if va and vb else "-"
 
         lines.append(
-            f"| {sc} | `-n {n} {shape}` | {cell('nghttpd')} | **{cell('h2proto')}** | {cell('hyper')} | "
+            f"| {LABEL.get(sc, sc)} | `-n {n} {shape}` | {cell('nghttpd')} | **{cell('h2proto')}** | {cell('hyper')} | "
             f"{ratio('h2proto', 'nghttpd')} | {ratio('h2proto', 'hyper')} | {fmt(mib, 1)} | "
             f"{' / '.join(cores)} | {' / '.join(us)} | {' / '.join(kept)} |")
 

@@ -12,6 +12,11 @@
 #   PORT=18400    first port (loopback only)
 #   H2PROTO_BIN   the h2proto binary to serve with (default: this tree's release build)
 #
+# Scenarios: S1-S4 are cleartext h2c (prior knowledge); S6 is S1 over TLS (https://, h2 by ALPN)
+# against a self-signed P-256 certificate generated for each harness run with openssl:
+# `nghttpd KEY CERT` (no --no-tls), `h2proto serve --cert --key` (no --h2c),
+# `hyper-anchor --tls CERT KEY` (tokio-rustls, ring).
+#
 # Every server runs on one core (nghttpd -n 1, h2proto --threads 1, hyper current_thread), fresh
 # for each measurement, h2load with -t 1. On a 2-core machine client and server each get a core,
 # so a run where the server used less than 0.95 core was limited by something else (the client,
@@ -33,6 +38,7 @@ fi
 
 command -v h2load >/dev/null || { echo "needs h2load (apt-get install nghttp2-client)" >&2; exit 1; }
 command -v nghttpd >/dev/null || { echo "needs nghttpd (apt-get install nghttp2-server)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "needs openssl (for S6's certificate)" >&2; exit 1; }
 
 echo "== building (release)" >&2
 (cd "$ROOT" && cargo build --release -p h2proto-cli >&2)
@@ -47,6 +53,14 @@ mkdir -p "$DOCS"
 head -c $((1 << 20)) /dev/urandom >"$DOCS/1m"
 # `h2proto serve DIR` and nghttpd answer `/` with DIR/index.html.
 printf '<!DOCTYPE html>\n<html><head><title>bench</title></head>\n<body><h1>Hello</h1></body></html>\n' >"$DOCS/index.html"
+# S6 (TLS): one self-signed certificate per harness run (P-256; RSA 2048 if EC keys fail).
+CERT="$WORK/cert.pem"
+KEY="$WORK/key.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=localhost -keyout "$KEY" -out "$CERT" >/dev/null 2>&1 ||
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+        -subj /CN=localhost -keyout "$KEY" -out "$CERT" >/dev/null 2>&1 ||
+    { echo "openssl could not generate a certificate" >&2; exit 1; }
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 SERVER_PID=""
@@ -59,18 +73,19 @@ CLK_TCK=$(getconf CLK_TCK)
 
 n_of() { echo $(( $1 / SCALE > 0 ? $1 / SCALE : 1 )); }
 
-# name  -n  -c  -m  path
+# name  -n  -c  -m  path  scheme (http: h2c prior knowledge; https: TLS, ALPN h2)
 SCENARIOS=(
-    "S1 $(n_of 200000) 10 100 /"
-    "S2 $(n_of 100000) 1 100 /"
-    "S3 $(n_of 100000) 200 10 /"
-    "S4 $(n_of 2000) 4 4 /1m"
+    "S1 $(n_of 200000) 10 100 / http"
+    "S2 $(n_of 100000) 1 100 / http"
+    "S3 $(n_of 100000) 200 10 / http"
+    "S4 $(n_of 2000) 4 4 /1m http"
+    "S6 $(n_of 200000) 10 100 / https"
 )
 
-start_server() { # server port; sets SERVER_PID and PORT_USED (another port if that one is taken)
-    local server=$1 port=$2 attempt
+start_server() { # server port scheme; sets SERVER_PID and PORT_USED (another port if taken)
+    local server=$1 port=$2 scheme=$3 attempt
     for attempt in 1 2 3; do
-        if try_start "$server" "$port"; then
+        if try_start "$server" "$port" "$scheme"; then
             PORT_USED=$port
             return 0
         fi
@@ -80,20 +95,29 @@ start_server() { # server port; sets SERVER_PID and PORT_USED (another port if t
     exit 1
 }
 
-try_start() { # server port
-    local server=$1 port=$2
-    case $server in
-        nghttpd) nghttpd -n 1 --no-tls -a 127.0.0.1 -d "$DOCS" "$port" >/dev/null 2>&1 & ;;
-        h2proto) "$H2PROTO" serve "$DOCS" --h2c --threads 1 --listen "127.0.0.1:$port" >/dev/null 2>&1 & ;;
-        hyper) "$HYPER" "127.0.0.1:$port" "$DOCS" >/dev/null 2>&1 & ;;
-    esac
+try_start() { # server port scheme
+    local server=$1 port=$2 scheme=$3
+    if [[ "$scheme" == https ]]; then
+        case $server in
+            nghttpd) nghttpd -n 1 -a 127.0.0.1 -d "$DOCS" "$port" "$KEY" "$CERT" >/dev/null 2>&1 & ;;
+            h2proto) "$H2PROTO" serve "$DOCS" --threads 1 --listen "127.0.0.1:$port" \
+                --cert "$CERT" --key "$KEY" >/dev/null 2>&1 & ;;
+            hyper) "$HYPER" "127.0.0.1:$port" "$DOCS" --tls "$CERT" "$KEY" >/dev/null 2>&1 & ;;
+        esac
+    else
+        case $server in
+            nghttpd) nghttpd -n 1 --no-tls -a 127.0.0.1 -d "$DOCS" "$port" >/dev/null 2>&1 & ;;
+            h2proto) "$H2PROTO" serve "$DOCS" --h2c --threads 1 --listen "127.0.0.1:$port" >/dev/null 2>&1 & ;;
+            hyper) "$HYPER" "127.0.0.1:$port" "$DOCS" >/dev/null 2>&1 & ;;
+        esac
+    fi
     SERVER_PID=$!
     for _ in $(seq 100); do
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             SERVER_PID=""
             return 1 # exited at once: port in use
         fi
-        if h2load -n 1 -c 1 "http://127.0.0.1:$port/" >/dev/null 2>&1; then return 0; fi
+        if h2load -n 1 -c 1 "$scheme://127.0.0.1:$port/" >/dev/null 2>&1; then return 0; fi
         sleep 0.05
     done
     stop_server
@@ -124,11 +148,11 @@ to_ms() {
 }
 
 # One measurement: fresh server, warm-up, h2load, CPU and RSS, optionally `h2proto load` too.
-measure() { # run scenario n c m path server
-    local run=$1 sc=$2 n=$3 c=$4 m=$5 path=$6 server=$7
+measure() { # run scenario n c m path scheme server
+    local run=$1 sc=$2 n=$3 c=$4 m=$5 path=$6 scheme=$7 server=$8
     local port=$((PORT + RANDOM % 1000))
-    start_server "$server" "$port"
-    local url="http://127.0.0.1:$PORT_USED$path"
+    start_server "$server" "$port" "$scheme"
+    local url="$scheme://127.0.0.1:$PORT_USED$path"
     local rss_idle
     rss_idle=$(rss_kib "$SERVER_PID")
     # Warm-up: a tenth of the scenario, same shape.
@@ -172,9 +196,9 @@ measure() { # run scenario n c m path server
 
 for run in $(seq "$RUNS"); do
     for scenario in "${SCENARIOS[@]}"; do
-        read -r sc n c m path <<<"$scenario"
+        read -r sc n c m path scheme <<<"$scenario"
         for server in $SERVERS; do
-            measure "$run" "$sc" "$n" "$c" "$m" "$path" "$server"
+            measure "$run" "$sc" "$n" "$c" "$m" "$path" "$scheme" "$server"
         done
     done
 done
