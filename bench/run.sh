@@ -100,14 +100,14 @@ try_start() { # server port scheme
     if [[ "$scheme" == https ]]; then
         case $server in
             nghttpd) nghttpd -n 1 -a 127.0.0.1 -d "$DOCS" "$port" "$KEY" "$CERT" >/dev/null 2>&1 & ;;
-            h2proto) "$H2PROTO" serve "$DOCS" --threads 1 --listen "127.0.0.1:$port" \
+            h2proto) "$H2PROTO" serve "$DOCS" --quiet --threads 1 --listen "127.0.0.1:$port" \
                 --cert "$CERT" --key "$KEY" >/dev/null 2>&1 & ;;
             hyper) "$HYPER" "127.0.0.1:$port" "$DOCS" --tls "$CERT" "$KEY" >/dev/null 2>&1 & ;;
         esac
     else
         case $server in
             nghttpd) nghttpd -n 1 --no-tls -a 127.0.0.1 -d "$DOCS" "$port" >/dev/null 2>&1 & ;;
-            h2proto) "$H2PROTO" serve "$DOCS" --h2c --threads 1 --listen "127.0.0.1:$port" >/dev/null 2>&1 & ;;
+            h2proto) "$H2PROTO" serve "$DOCS" --quiet --h2c --threads 1 --listen "127.0.0.1:$port" >/dev/null 2>&1 & ;;
             hyper) "$HYPER" "127.0.0.1:$port" "$DOCS" >/dev/null 2>&1 & ;;
         esac
     fi

@@ -243,7 +243,7 @@ def server_cmds(docs):
     h2proto = os.environ.get("H2PROTO_BIN", os.path.join(ROOT, "target/release/h2proto"))
     hyper = os.path.join(ROOT, "bench/hyper-anchor/target/release/hyper-anchor")
     return {
-        "h2proto": lambda p: [h2proto, "serve", "--h2c", "--threads", "1", "--listen", f"127.0.0.1:{p}"],
+        "h2proto": lambda p: [h2proto, "serve", "--quiet", "--h2c", "--threads", "1", "--listen", f"127.0.0.1:{p}"],
         "nghttpd": lambda p: ["nghttpd", "-n", "1", "--no-tls", "-a", "127.0.0.1", "-d", docs, str(p)],
         "hyper": lambda p: [hyper, f"127.0.0.1:{p}"],
     }

@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Push the CSS, JS and images an HTML page links to.
     #[arg(long)]
     pub push: bool,
+    /// No request log (one line per request on stderr otherwise), as nghttpd without -v.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What every request handler shares.
@@ -119,6 +122,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    LOG_REQUESTS.store(!args.quiet, std::sync::atomic::Ordering::Relaxed);
     let site = Arc::new(Site {
         root,
         push: args.push,
@@ -265,13 +269,19 @@ pub fn fingerprint(der: &[u8]) -> String {
 // ---------------------------------------------------------------- request handling
 
 async fn handle(site: Arc<Site>, req: Request<RecvBody>) -> Response<BoxBody> {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
     let pusher = match site.push {
         true => req.extensions().get::<Pusher>().cloned(),
         false => None,
     };
+    if !LOG_REQUESTS.load(std::sync::atomic::Ordering::Relaxed) {
+        return match &site.root {
+            Some(root) => serve_file(root, &site, &req, pusher).await,
+            None => builtin(req, pusher).await,
+        };
+    }
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
     let resp = match &site.root {
         Some(root) => serve_file(root, &site, &req, pusher).await,
         None => builtin(req, pusher).await,
@@ -760,6 +770,9 @@ fn logged(
     resp: Response<BoxBody>,
     start: Instant,
 ) -> Response<BoxBody> {
+    if !LOG_REQUESTS.load(std::sync::atomic::Ordering::Relaxed) {
+        return resp;
+    }
     let status = resp.status().as_u16();
     resp.map(|body| {
         server::box_body(LoggedBody {
@@ -828,6 +841,9 @@ impl Drop for LoggedBody {
         flush_log(true);
     }
 }
+
+/// Whether requests are logged (`--quiet` turns it off).
+static LOG_REQUESTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Request log lines waiting to be written to stderr.
 struct LogBuf {

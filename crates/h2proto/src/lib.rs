@@ -23,4 +23,4 @@ pub use connection::{
 pub use error::{ErrorCode, ProtocolError, Scope};
 pub use event::{ConnectionError, Error, Event};
 pub use hpack::Header;
-pub use stream_id::StreamId;
+pub use stream_id::{StreamId, StreamIdHasher};

@@ -4,10 +4,10 @@ use super::flow::Window;
 use super::priority::Priority;
 use super::state::StreamState;
 use crate::hpack::Header;
-use crate::StreamId;
+use crate::{StreamId, StreamIdHasher};
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
 /// Where the receive side of a stream is in its message (RFC 9113 §8.1).
@@ -103,23 +103,4 @@ impl Stream {
     }
 }
 
-/// A hasher for stream ids: they are small distinct integers, so a multiplication spreads them
-/// well enough and costs a fraction of SipHash on the per-frame lookup path.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-pub type StreamMap = HashMap<StreamId, Stream, BuildHasherDefault<IdHasher>>;
+pub type StreamMap = HashMap<StreamId, Stream, BuildHasherDefault<StreamIdHasher>>;
