@@ -2,7 +2,7 @@
 """Memory and scale benchmark: h2proto serve vs nghttpd vs the hyper anchor (issue 7).
 
     python3 bench/scale.py                       # all servers, full sizes, prints a Markdown table
-    python3 bench/scale.py --write               # ...and writes it into BENCHMARKS.md
+    EXTRA_MD=bench/scale-notes.md python3 bench/scale.py --write   # ...into BENCHMARKS.md, with notes
     python3 bench/scale.py --servers h2proto --conns 1000
 
 Each server runs on one core (as in bench/run.sh), fresh per server, h2c with prior knowledge on

@@ -991,3 +991,67 @@ fn s8_4_no_push_once_the_client_disabled_it() {
         Err(h2proto::Error::PushDisabled)
     );
 }
+
+fn data_lengths(frames: &[Frame]) -> Vec<usize> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Data(d) => Some(d.data.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// SECURITY.md, data dribble (CVE-2019-9511): once the window is used up, a peer that opens it
+/// a byte at a time does not get a DATA frame per WINDOW_UPDATE; credit is held until it is
+/// worth a frame (1 KiB here), and the held stream counts as stalled.
+#[test]
+fn data_dribble_gets_no_one_byte_frames() {
+    let mut p = server();
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![7u8; 100_000]), true)
+        .unwrap();
+    let first: usize = data_lengths(&p.recv()).iter().sum();
+    assert_eq!(first, 65_535, "the initial windows are used");
+    for i in 0..1023 {
+        p.send(window_update(0, 1));
+        p.send(window_update(1, 1));
+        assert_eq!(
+            data_lengths(&p.recv()),
+            Vec::<usize>::new(),
+            "after {i} bytes"
+        );
+    }
+    p.send(window_update(0, 1));
+    p.send(window_update(1, 1));
+    assert_eq!(data_lengths(&p.recv()), [1024]);
+    // A window opened wide again is used at once, as always.
+    p.send(window_update(0, 40_000));
+    p.send(window_update(1, 40_000));
+    let sent: usize = data_lengths(&p.recv()).iter().sum();
+    assert_eq!(sent, 100_000 - 65_535 - 1024);
+}
+
+/// A peer that keeps its window small on purpose (INITIAL_WINDOW_SIZE 100 after the preface)
+/// is not starved by the dribble rule: half its window is enough for a frame.
+#[test]
+fn a_small_window_set_by_settings_is_still_used() {
+    let mut p = server();
+    p.send(settings(&[(SettingId::INITIAL_WINDOW_SIZE, 100)]));
+    p.open(1, true);
+    p.conn
+        .send_response(StreamId(1), status(200), false)
+        .unwrap();
+    p.conn
+        .send_data(StreamId(1), Bytes::from(vec![1u8; 300]), true)
+        .unwrap();
+    assert_eq!(data_lengths(&p.recv()), [100]);
+    p.send(window_update(1, 50));
+    assert_eq!(data_lengths(&p.recv()), [50]);
+    p.send(window_update(1, 100));
+    assert_eq!(data_lengths(&p.recv()), [100]);
+}

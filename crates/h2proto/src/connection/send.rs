@@ -238,7 +238,7 @@ impl Connection {
                 break;
             };
             let id = StreamId(raw);
-            let conn_avail = self.conn_send.available() as usize;
+            let conn_window = self.conn_send;
             let Some(s) = self.streams.get_mut(&id) else {
                 // Defensive: a removed stream must leave the scheduler.
                 self.scheduler.remove(raw, Default::default());
@@ -257,8 +257,10 @@ impl Connection {
                 s.stalled_total += now.saturating_duration_since(since);
             }
             if s.buffered > 0 {
+                let conn_avail = conn_window.usable(s.buffered);
                 if conn_avail == 0 {
-                    // The connection window is shut: nothing can go until WINDOW_UPDATE(0).
+                    // The connection window is shut (or only dribbled open, see
+                    // `Window::usable`): nothing goes until WINDOW_UPDATE(0) opens it.
                     self.conn_stalled_since.get_or_insert(now);
                     break;
                 }
@@ -268,7 +270,7 @@ impl Connection {
                 let n = s
                     .buffered
                     .min(max_frame)
-                    .min(s.send_window.available() as usize)
+                    .min(s.send_window.usable(s.buffered))
                     .min(conn_avail);
                 let end = s.end_queued && n == s.buffered && s.trailers.is_none();
                 FrameHeader {

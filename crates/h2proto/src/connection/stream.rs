@@ -96,7 +96,7 @@ impl Stream {
             return false;
         }
         if self.buffered > 0 {
-            return self.send_window.available() > 0;
+            return self.send_window.usable(self.buffered) > 0;
         }
         // Only an empty END_STREAM or trailers left: they need no credit.
         self.send_queue.is_empty() && (self.end_queued || self.trailers.is_some())
