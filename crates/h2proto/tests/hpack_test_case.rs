@@ -3,7 +3,7 @@
 //! our encoder and a fresh decoder at several table sizes.
 
 use bytes::Bytes;
-use h2proto::hpack::{Decoder, Encoder, Header};
+use h2proto::hpack::{Decoder, Encoder, Header, HeaderBlock};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,11 +64,15 @@ fn pairs(headers: &[Header]) -> Vec<(Vec<u8>, Vec<u8>)> {
 fn decode_story(path: &Path) -> usize {
     let story = load(path);
     let mut decoder = Decoder::new();
+    // The same story through the lower-level API, into one reused block.
+    let mut block_decoder = Decoder::new();
+    let mut block = HeaderBlock::new();
     let cases = story["cases"].as_array().unwrap();
     for (i, case) in cases.iter().enumerate() {
         // `null` (swift-nio sets) means absent: keep the previous limit.
         if let Some(size) = case.get("header_table_size").and_then(Value::as_u64) {
             decoder.set_max_table_size(size as usize);
+            block_decoder.set_max_table_size(size as usize);
         }
         let wire = Bytes::from(hex::decode(case["wire"].as_str().unwrap()).unwrap());
         let mut out = Vec::new();
@@ -80,6 +84,23 @@ fn decode_story(path: &Path) -> usize {
             expected_headers(case),
             "{} case {i}",
             path.display()
+        );
+        block_decoder
+            .decode_block(&wire, &mut block)
+            .unwrap_or_else(|e| panic!("{} case {i} (decode_block): {e}", path.display()));
+        let got: Vec<_> = block
+            .iter()
+            .map(|f| (f.name.to_vec(), f.value.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            pairs(&out),
+            "{} case {i} (decode_block)",
+            path.display()
+        );
+        assert_eq!(
+            block.list_size(),
+            out.iter().map(Header::size).sum::<usize>()
         );
     }
     cases.len()

@@ -10,6 +10,7 @@
 use super::static_table;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::ops::Range;
 
 /// Size of the chunks entries are copied into: one allocation serves many entries.
 const ARENA_CHUNK: usize = 2048;
@@ -164,17 +165,6 @@ impl DynamicTable {
         self.insert(entry, on_evict);
     }
 
-    /// The arena with room for `n` more octets (a fresh chunk if the current one is short), for
-    /// a caller that decodes an entry's name or value straight into it and splits it off; the
-    /// entry then goes in with [`DynamicTable::insert`].
-    #[inline]
-    pub(crate) fn arena_for(&mut self, n: usize) -> &mut BytesMut {
-        if self.arena.capacity() - self.arena.len() < n {
-            self.arena = BytesMut::with_capacity(n.max(ARENA_CHUNK));
-        }
-        &mut self.arena
-    }
-
     /// Adds `entry` as the newest, first evicting from the end until it fits (§4.4).
     ///
     /// §4.4: "an attempt to add an entry larger than the maximum size causes the table to be
@@ -207,6 +197,145 @@ impl DynamicTable {
             self.size -= old.size();
             on_evict(id, &old);
         }
+    }
+}
+
+/// One entry of a [`PackedTable`]: its name then its value at `start`, as an offset counted
+/// from the first octet the table ever stored.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    start: u64,
+    name_len: usize,
+    value_len: usize,
+}
+
+/// The decoder's dynamic table (§2.3.2, §4): the same FIFO as [`DynamicTable`], but the
+/// entries are offsets into one byte buffer instead of `Bytes`.
+///
+/// The decoder copies every entry it uses into the header block it returns, so it has no use
+/// for shareable entries, and `Bytes` would cost an atomic reference count on every insertion
+/// and eviction. Here an insertion appends the name and value to `data`, an eviction only drops
+/// the slot, and when the dead octets at the front of `data` outweigh the live ones they are
+/// removed in one move. So `data` stays within about twice the table's maximum size, and each
+/// stored octet is moved at most once on average.
+#[derive(Debug)]
+pub(crate) struct PackedTable {
+    /// Newest first: dynamic index 1 (HPACK index 62) is `slots[0]`.
+    slots: VecDeque<Slot>,
+    /// The stored octets; `data[0]` is octet `base` in the table's history.
+    data: Vec<u8>,
+    base: u64,
+    size: usize,
+    max_size: usize,
+}
+
+/// Below this many octets `data` is never compacted: moving a few octets often costs more
+/// than it saves.
+const COMPACT_MIN: usize = 4096;
+
+impl PackedTable {
+    /// An empty table that may hold `max_size` octets (§4.2).
+    pub(crate) fn new(max_size: usize) -> PackedTable {
+        PackedTable {
+            slots: VecDeque::new(),
+            data: Vec::new(),
+            base: 0,
+            size: 0,
+            max_size,
+        }
+    }
+
+    /// The sum of the entries' sizes (§4.1).
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The current maximum size, as last set by a size update (§4.2).
+    #[inline]
+    pub(crate) fn max_size(&self) -> usize {
+        self.max_size
+    }
+
+    /// Where the entry at 0-based position `i` (0 is the newest, HPACK index 62) is in
+    /// [`PackedTable::bytes`], and its name's length; its value follows its name.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Option<(Range<usize>, usize)> {
+        let slot = self.slots.get(i)?;
+        let start = (slot.start - self.base) as usize;
+        Some((start..start + slot.name_len + slot.value_len, slot.name_len))
+    }
+
+    /// The stored octets that [`PackedTable::get`] ranges index.
+    #[inline(always)]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The entries as `(name, value)`, newest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.slots.len()).filter_map(|i| {
+            let (range, name_len) = self.get(i)?;
+            let entry = &self.data[range];
+            Some(entry.split_at(name_len))
+        })
+    }
+
+    /// Adds `name: value` as the newest entry, first evicting from the end until it fits
+    /// (§4.4). "An attempt to add an entry larger than the maximum size causes the table to be
+    /// emptied of all existing entries and results in an empty table": not an error.
+    #[inline]
+    pub(crate) fn insert(&mut self, name: &[u8], value: &[u8]) {
+        let size = name.len() + value.len() + ENTRY_OVERHEAD;
+        if size > self.max_size {
+            self.evict_to(0);
+            return;
+        }
+        self.evict_to(self.max_size - size);
+        let start = self.base + self.data.len() as u64;
+        self.data.extend_from_slice(name);
+        self.data.extend_from_slice(value);
+        self.slots.push_front(Slot {
+            start,
+            name_len: name.len(),
+            value_len: value.len(),
+        });
+        self.size += size;
+    }
+
+    /// Applies a new maximum size, evicting entries until the table fits (§4.3).
+    pub(crate) fn set_max_size(&mut self, max_size: usize) {
+        self.max_size = max_size;
+        self.evict_to(max_size);
+        if self.data.capacity() > 2 * max_size + COMPACT_MIN {
+            // The table shrank for good: so does its buffer.
+            self.compact();
+            self.data.shrink_to(2 * max_size + COMPACT_MIN);
+        }
+    }
+
+    fn evict_to(&mut self, limit: usize) {
+        while self.size > limit {
+            let Some(old) = self.slots.pop_back() else {
+                break;
+            };
+            self.size -= old.name_len + old.value_len + ENTRY_OVERHEAD;
+        }
+        let live = self.size.saturating_sub(self.slots.len() * ENTRY_OVERHEAD);
+        let dead = self.data.len() - live;
+        if dead > live && self.data.len() >= COMPACT_MIN {
+            self.compact();
+        }
+    }
+
+    /// Drops the octets before the oldest entry.
+    fn compact(&mut self) {
+        let first = self
+            .slots
+            .back()
+            .map_or(self.data.len(), |s| (s.start - self.base) as usize);
+        self.data.drain(..first);
+        self.base += first as u64;
     }
 }
 
@@ -286,5 +415,39 @@ mod tests {
         t.set_max_size(0, |_, _| ());
         assert!(t.is_empty());
         assert_eq!(t.max_size(), 0);
+    }
+
+    #[test]
+    fn packed_table_matches_the_reference_table_and_stays_bounded() {
+        // Entries of many sizes through tables of several sizes, with size changes: the
+        // packed table must hold exactly what `DynamicTable` holds, and its buffer must stay
+        // within about twice its maximum size however long it runs.
+        for max in [0, 40, 100, 300, 4096] {
+            let mut reference = DynamicTable::new(max);
+            let mut packed = PackedTable::new(max);
+            for i in 0..5000usize {
+                let name = format!("n{}", i % 7);
+                let value = "v".repeat((i * 37) % 211);
+                if i % 997 == 0 {
+                    let size = max / (1 + i % 3);
+                    reference.set_max_size(size, |_, _| ());
+                    packed.set_max_size(size);
+                }
+                reference.insert_copy(name.as_bytes(), value.as_bytes(), |_, _| ());
+                packed.insert(name.as_bytes(), value.as_bytes());
+                assert_eq!(packed.size(), reference.size());
+                assert!(packed
+                    .iter()
+                    .eq(reference.iter().map(|e| (&e.name[..], &e.value[..]))));
+                assert!(
+                    packed.bytes().len() <= 2 * max + COMPACT_MIN + 256,
+                    "{} octets kept for a {max}-octet table",
+                    packed.bytes().len()
+                );
+            }
+            packed.set_max_size(0);
+            assert_eq!(packed.iter().count(), 0);
+            assert!(packed.data.capacity() <= COMPACT_MIN);
+        }
     }
 }
