@@ -5,12 +5,11 @@ use super::block::{self, HeaderBlock, Str};
 use super::huffman::{self, HuffmanError};
 use super::integer::{decode_integer, IntegerError};
 use super::static_table;
-use super::table::{PackedTable, ENTRY_OVERHEAD};
+use super::table::{Found, PackedTable, ENTRY_OVERHEAD};
 use super::Header;
 use crate::{ErrorCode, ProtocolError, StreamId};
 use bytes::{Bytes, BytesMut};
 use std::fmt;
-use std::ops::Range;
 
 /// The table size both ends assume before any SETTINGS (RFC 9113 §6.5.2).
 pub const DEFAULT_TABLE_SIZE: usize = 4096;
@@ -327,16 +326,20 @@ impl Decoder {
                     }
                     continue;
                 }
-                let (entry, name_len) = self.dynamic(index)?;
+                let entry = self.dynamic(index)?;
                 if !field_seen && self.update_required {
                     return Err(DecoderError::TableSizeUpdateMissing);
                 }
                 field_seen = true;
                 // Checked before copying: past the limit a dynamic entry referenced thousands
                 // of times is not even copied.
-                if keep(entry.len() + ENTRY_OVERHEAD, &mut storing, out) {
-                    // Name and value are stored together: one copy.
-                    let (name, value) = out.copy(&self.table.bytes()[entry]).split_at(name_len);
+                if keep(entry.size, &mut storing, out) {
+                    // A stored name and the value are stored together: one copy.
+                    let stored = out.copy(&self.table.bytes()[entry.stored]);
+                    let (name, value) = match entry.static_name {
+                        Some(name) => (Str::Static(name), stored),
+                        None => stored.split_at(entry.name_len),
+                    };
                     out.push(name, value, false);
                 }
                 continue;
@@ -380,10 +383,10 @@ impl Decoder {
         Ok(true)
     }
 
-    /// Where the dynamic entry at HPACK index `index` (> 61) is in the table's bytes, and its
-    /// name's length (see [`PackedTable::get`]), or the matching error.
+    /// Where the dynamic entry at HPACK index `index` (> 61) is (see [`PackedTable::get`]), or
+    /// the matching error.
     #[inline]
-    fn dynamic(&self, index: usize) -> Result<(Range<usize>, usize), DecoderError> {
+    fn dynamic(&self, index: usize) -> Result<Found, DecoderError> {
         if index == 0 {
             return Err(DecoderError::IndexZero);
         }
@@ -409,17 +412,29 @@ impl Decoder {
         } else if let Some((name, _)) = static_table::get(index) {
             Str::Static(name)
         } else {
-            let (entry, name_len) = self.dynamic(index)?;
-            out.copy(&self.table.bytes()[entry.start..entry.start + name_len])
+            let entry = self.dynamic(index)?;
+            match entry.static_name {
+                Some(name) => Str::Static(name),
+                None => {
+                    let start = entry.stored.start;
+                    out.copy(&self.table.bytes()[start..start + entry.name_len])
+                }
+            }
         };
         let value = string(buf, pos, out)?;
         Ok((name, value))
     }
 
-    /// §6.2.1: adds a decoded literal to the dynamic table, which stores its own copy.
+    /// §6.2.1: adds a decoded literal to the dynamic table, which stores its own copy of all
+    /// but a static name.
     #[inline(always)]
     fn index(&mut self, name: Str, value: Str, out: &HeaderBlock) {
-        self.table.insert(out.str(name), out.str(value));
+        let static_name = match name {
+            Str::Static(name) => Some(name),
+            Str::Buf { .. } => None,
+        };
+        self.table
+            .insert(static_name, out.str(name), out.str(value));
     }
 
     /// §6.3 Dynamic Table Size Update, with the two rules of §4.2: only at the start of a

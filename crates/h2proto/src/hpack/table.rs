@@ -200,13 +200,44 @@ impl DynamicTable {
     }
 }
 
-/// One entry of a [`PackedTable`]: its name then its value at `start`, as an offset counted
-/// from the first octet the table ever stored.
+/// One entry of a [`PackedTable`]: its stored octets (the name unless it is a static-table
+/// name, then the value) at `start`, an offset counted from the first octet the table ever
+/// stored.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     start: u64,
+    /// A name from the static table is not stored: a field that uses the entry refers to the
+    /// static string, which costs neither a copy nor a reference count.
+    static_name: Option<&'static [u8]>,
+    /// Length of the stored name (0 for a static name).
     name_len: usize,
     value_len: usize,
+}
+
+impl Slot {
+    /// The entry's size as §4.1 defines it.
+    #[inline(always)]
+    fn size(&self) -> usize {
+        self.static_name.map_or(0, <[u8]>::len) + self.name_len + self.value_len + ENTRY_OVERHEAD
+    }
+
+    #[inline(always)]
+    fn stored_len(&self) -> usize {
+        self.name_len + self.value_len
+    }
+}
+
+/// Where a [`PackedTable`] entry is: see [`PackedTable::get`].
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    /// The name, if it is a static-table one (then it is not in `stored`).
+    pub static_name: Option<&'static [u8]>,
+    /// The stored name, if not static, then the value, in [`PackedTable::bytes`].
+    pub stored: Range<usize>,
+    /// Length of the stored name (0 for a static name).
+    pub name_len: usize,
+    /// The entry's size (§4.1).
+    pub size: usize,
 }
 
 /// The decoder's dynamic table (§2.3.2, §4): the same FIFO as [`DynamicTable`], but the
@@ -257,13 +288,17 @@ impl PackedTable {
         self.max_size
     }
 
-    /// Where the entry at 0-based position `i` (0 is the newest, HPACK index 62) is in
-    /// [`PackedTable::bytes`], and its name's length; its value follows its name.
+    /// Where the entry at 0-based position `i` (0 is the newest, HPACK index 62) is.
     #[inline(always)]
-    pub(crate) fn get(&self, i: usize) -> Option<(Range<usize>, usize)> {
+    pub(crate) fn get(&self, i: usize) -> Option<Found> {
         let slot = self.slots.get(i)?;
         let start = (slot.start - self.base) as usize;
-        Some((start..start + slot.name_len + slot.value_len, slot.name_len))
+        Some(Found {
+            static_name: slot.static_name,
+            stored: start..start + slot.stored_len(),
+            name_len: slot.name_len,
+            size: slot.size(),
+        })
     }
 
     /// The stored octets that [`PackedTable::get`] ranges index.
@@ -275,28 +310,38 @@ impl PackedTable {
     /// The entries as `(name, value)`, newest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         (0..self.slots.len()).filter_map(|i| {
-            let (range, name_len) = self.get(i)?;
-            let entry = &self.data[range];
-            Some(entry.split_at(name_len))
+            let found = self.get(i)?;
+            let (name, value) = self.data[found.stored].split_at(found.name_len);
+            Some((found.static_name.unwrap_or(name), value))
         })
     }
 
     /// Adds `name: value` as the newest entry, first evicting from the end until it fits
     /// (§4.4). "An attempt to add an entry larger than the maximum size causes the table to be
     /// emptied of all existing entries and results in an empty table": not an error.
+    ///
+    /// With a `static_name`, `name` is ignored and the name is not stored.
     #[inline]
-    pub(crate) fn insert(&mut self, name: &[u8], value: &[u8]) {
-        let size = name.len() + value.len() + ENTRY_OVERHEAD;
+    pub(crate) fn insert(&mut self, static_name: Option<&'static [u8]>, name: &[u8], value: &[u8]) {
+        let name = if static_name.is_some() { &[][..] } else { name };
+        let size = static_name.map_or(0, <[u8]>::len) + name.len() + value.len() + ENTRY_OVERHEAD;
         if size > self.max_size {
             self.evict_to(0);
             return;
         }
-        self.evict_to(self.max_size - size);
+        if self.size > self.max_size - size {
+            self.evict_to(self.max_size - size);
+        }
+        if self.data.capacity() == 0 {
+            // Room for a full table at once, instead of growing it octet by octet.
+            self.data.reserve(self.max_size.min(1 << 16));
+        }
         let start = self.base + self.data.len() as u64;
         self.data.extend_from_slice(name);
         self.data.extend_from_slice(value);
         self.slots.push_front(Slot {
             start,
+            static_name,
             name_len: name.len(),
             value_len: value.len(),
         });
@@ -319,10 +364,11 @@ impl PackedTable {
             let Some(old) = self.slots.pop_back() else {
                 break;
             };
-            self.size -= old.name_len + old.value_len + ENTRY_OVERHEAD;
+            self.size -= old.size();
         }
-        let live = self.size.saturating_sub(self.slots.len() * ENTRY_OVERHEAD);
-        let dead = self.data.len() - live;
+        // The stored octets of the live entries: at most their total size.
+        let live = self.size;
+        let dead = self.data.len().saturating_sub(live);
         if dead > live && self.data.len() >= COMPACT_MIN {
             self.compact();
         }
@@ -433,8 +479,14 @@ mod tests {
                     reference.set_max_size(size, |_, _| ());
                     packed.set_max_size(size);
                 }
+                if i % 3 == 0 {
+                    // A static name, which the packed table does not store.
+                    packed.insert(Some(b"age"), b"", value.as_bytes());
+                    reference.insert_copy(b"age", value.as_bytes(), |_, _| ());
+                    assert_eq!(packed.size(), reference.size());
+                }
                 reference.insert_copy(name.as_bytes(), value.as_bytes(), |_, _| ());
-                packed.insert(name.as_bytes(), value.as_bytes());
+                packed.insert(None, name.as_bytes(), value.as_bytes());
                 assert_eq!(packed.size(), reference.size());
                 assert!(packed
                     .iter()
