@@ -263,13 +263,8 @@ impl Decoder {
         let mut out = std::mem::take(&mut self.block);
         let result = self.decode_block(block, &mut out);
         if result.is_ok() {
-            let octets = out.octets();
-            if self.chunk.capacity() - self.chunk.len() < octets.len() {
-                // A small chunk: a `Header` kept for long pins all of it.
-                self.chunk = BytesMut::with_capacity(octets.len().max(CHUNK));
-            }
-            self.chunk.extend_from_slice(octets);
-            out.headers_from(self.chunk.split().freeze(), dst);
+            let all = self.share(out.octets());
+            out.headers_from(all, dst);
         }
         out.clear();
         if out.capacity() <= block::KEEP {
@@ -277,6 +272,21 @@ impl Decoder {
             self.block = out;
         }
         result
+    }
+
+    /// A shared copy of a block's decoded `octets`, split off the current chunk.
+    #[inline]
+    fn share(&mut self, octets: &[u8]) -> Bytes {
+        if octets.is_empty() {
+            // Only static strings (e.g. `:method: GET`): nothing to share.
+            return Bytes::new();
+        }
+        if self.chunk.capacity() - self.chunk.len() < octets.len() {
+            // A small chunk: a `Header` kept for long pins all of it.
+            self.chunk = BytesMut::with_capacity(octets.len().max(CHUNK));
+        }
+        self.chunk.extend_from_slice(octets);
+        self.chunk.split().freeze()
     }
 
     /// Decodes one complete header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs) into
