@@ -492,10 +492,7 @@ pub fn decode_within(
             continue;
         }
         emit2(out, &mut n, e);
-        // `wrapping_shl` shifts by the entry's low 6 bits, its bit count (at most 12, and
-        // bits 6..8 are zero), with no masking instruction on the dependency chain from one
-        // look-up to the next.
-        acc = acc.wrapping_shl(e);
+        acc <<= e & 0xff;
         bits -= e & 0xff;
         for _ in 0..3 {
             let e = PEEK_TABLE[(acc >> (64 - PEEK_BITS)) as usize];
@@ -503,7 +500,7 @@ pub fn decode_within(
                 break;
             }
             emit2(out, &mut n, e);
-            acc = acc.wrapping_shl(e);
+            acc <<= e & 0xff;
             bits -= e & 0xff;
         }
     }
