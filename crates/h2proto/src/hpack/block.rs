@@ -4,7 +4,7 @@
 
 use super::table::ENTRY_OVERHEAD;
 use super::Header;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Where a decoded name or value lives: a static-table string (RFC 7541 Appendix A), shared
 /// and never copied, or `len` octets at `start` in the block's buffer.
@@ -59,8 +59,8 @@ struct Field {
 /// no reference count and, once reused for a few blocks, no allocation. Its buffer is the
 /// block's own copy: it shares nothing with the received frames or the dynamic table, so
 /// it stays valid however the table changes afterwards. [`HeaderBlock::to_headers`] converts
-/// it to [`Header`]s (one allocation for the whole block), which is what
-/// [`Decoder::decode`] does.
+/// it to [`Header`]s that share one copy of its octets; [`Decoder::decode`] does the same
+/// without the copy, by splitting the octets off its own block's buffer.
 ///
 /// Reuse one `HeaderBlock` for many blocks: `decode_block` clears it first and keeps its
 /// buffers.
@@ -70,8 +70,12 @@ struct Field {
 #[derive(Clone, Debug, Default)]
 pub struct HeaderBlock {
     /// Decoded octets in `buf[..used]`. `buf` is only ever grown (zero-filled once), so the
-    /// Huffman decoder can write into it without clearing memory for every string.
-    buf: Vec<u8>,
+    /// Huffman decoder can write into it without clearing memory for every string. A
+    /// `BytesMut`, so that [`Decoder::decode`] can split the decoded octets off for its
+    /// `Header`s to share instead of copying them.
+    ///
+    /// [`Decoder::decode`]: super::Decoder::decode
+    buf: BytesMut,
     used: usize,
     fields: Vec<Field>,
 }
@@ -94,8 +98,19 @@ impl FieldRef<'_> {
     }
 }
 
-/// The most buffer space an idle [`HeaderBlock`] kept inside the decoder may hold on to.
-pub(crate) const KEEP: usize = 64 * 1024;
+/// The smallest buffer a block allocates: once [`HeaderBlock::split_octets`] has taken a few
+/// blocks' octets, the rest must still be worth using.
+const MIN_BUF: usize = 4096;
+
+/// The most octets the buffer of the [`HeaderBlock`] kept inside the decoder may hold on to.
+/// The `Header`s of [`Decoder::decode`] are slices of that buffer, so this also bounds what one
+/// retained `Header` can keep alive.
+///
+/// [`Decoder::decode`]: super::Decoder::decode
+const KEEP_OCTETS: usize = 16 * 1024;
+
+/// The most fields the kept [`HeaderBlock`] may have room for.
+const KEEP_FIELDS: usize = 1024;
 
 impl HeaderBlock {
     /// An empty block.
@@ -151,6 +166,19 @@ impl HeaderBlock {
     #[inline]
     pub(crate) fn octets(&self) -> &[u8] {
         &self.buf[..self.used]
+    }
+
+    /// Splits off [`HeaderBlock::octets`], without copying, for [`HeaderBlock::headers_from`].
+    /// The fields are kept; the buffer goes on with the memory after them.
+    #[inline]
+    pub(crate) fn split_octets(&mut self) -> Bytes {
+        if self.used == 0 {
+            // Only static strings (e.g. `:method: GET`): nothing to share.
+            return Bytes::new();
+        }
+        let octets = self.buf.split_to(self.used).freeze();
+        self.used = 0;
+        octets
     }
 
     /// Appends the fields to `dst` as [`Header`]s that share `all`, a copy of
@@ -221,7 +249,7 @@ impl HeaderBlock {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        let want = (self.used + n).max(self.buf.len() * 2).max(256);
+        let want = (self.used + n).max(self.buf.len() * 2).max(MIN_BUF);
         self.buf.resize(want, 0);
     }
 
@@ -240,9 +268,9 @@ impl HeaderBlock {
         self.commit(src.len())
     }
 
-    /// The buffer's size, to decide whether a kept block holds too much memory.
+    /// Whether the block holds more memory than a decoder should keep between blocks.
     #[inline]
-    pub(crate) fn capacity(&self) -> usize {
-        self.buf.len() + self.fields.capacity() * std::mem::size_of::<Field>()
+    pub(crate) fn oversized(&self) -> bool {
+        self.buf.len() > KEEP_OCTETS || self.fields.capacity() > KEEP_FIELDS
     }
 }

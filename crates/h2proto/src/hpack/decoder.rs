@@ -1,14 +1,14 @@
 //! Header block decoding (RFC 7541 §3.2, §6): one `Decoder` per connection, fed every header
 //! block the peer sends, in order.
 
-use super::block::{self, HeaderBlock, Str};
+use super::block::{HeaderBlock, Str};
 use super::huffman::{self, HuffmanError};
 use super::integer::{decode_integer, IntegerError};
 use super::static_table;
 use super::table::{Found, PackedTable, ENTRY_OVERHEAD};
 use super::Header;
 use crate::{ErrorCode, ProtocolError, StreamId};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::fmt;
 
 /// The table size both ends assume before any SETTINGS (RFC 9113 §6.5.2).
@@ -137,9 +137,6 @@ impl From<HuffmanError> for DecoderError {
     }
 }
 
-/// The size of the chunks [`Decoder::decode`] copies decoded blocks into.
-const CHUNK: usize = 4096;
-
 /// Reads a string literal's header (§5.2) at `buf[*pos]` and returns whether it is Huffman
 /// coded and its octets, advancing `pos` past them.
 #[inline(always)]
@@ -186,9 +183,6 @@ pub struct Decoder {
     max_header_list_size: usize,
     /// The block [`Decoder::decode`] decodes into before converting it to `Header`s.
     block: HeaderBlock,
-    /// Where [`Decoder::decode`] copies a block's decoded octets for its `Header`s to share.
-    /// Consecutive blocks are split off one chunk, so most blocks cost no allocation.
-    chunk: BytesMut,
 }
 
 impl Default for Decoder {
@@ -206,7 +200,6 @@ impl Decoder {
             update_required: false,
             max_header_list_size: usize::MAX,
             block: HeaderBlock::new(),
-            chunk: BytesMut::new(),
         }
     }
 
@@ -253,8 +246,11 @@ impl Decoder {
     /// Decodes one complete header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs),
     /// appending the fields to `dst` in order.
     ///
-    /// This is [`Decoder::decode_block`] followed by [`HeaderBlock::to_headers`]: the strings
-    /// that are not static-table ones share one allocation per block.
+    /// This is [`Decoder::decode_block`] followed by a conversion like
+    /// [`HeaderBlock::to_headers`]: the strings that are not static-table ones are slices of
+    /// the block's decoded octets, split off (not copied) from the decoder's buffer, so
+    /// consecutive blocks mostly share one allocation. A `Header` kept for long keeps that
+    /// allocation (a few KiB) alive.
     ///
     /// On error nothing is appended. After [`DecoderError::HeaderListTooLarge`] the table is
     /// still in sync and the decoder can be used for the next block; after any other error the
@@ -263,30 +259,15 @@ impl Decoder {
         let mut out = std::mem::take(&mut self.block);
         let result = self.decode_block(block, &mut out);
         if result.is_ok() {
-            let all = self.share(out.octets());
+            let all = out.split_octets();
             out.headers_from(all, dst);
         }
         out.clear();
-        if out.capacity() <= block::KEEP {
+        if !out.oversized() {
             // A huge block is a one-off: its buffer must not stay for the connection's life.
             self.block = out;
         }
         result
-    }
-
-    /// A shared copy of a block's decoded `octets`, split off the current chunk.
-    #[inline]
-    fn share(&mut self, octets: &[u8]) -> Bytes {
-        if octets.is_empty() {
-            // Only static strings (e.g. `:method: GET`): nothing to share.
-            return Bytes::new();
-        }
-        if self.chunk.capacity() - self.chunk.len() < octets.len() {
-            // A small chunk: a `Header` kept for long pins all of it.
-            self.chunk = BytesMut::with_capacity(octets.len().max(CHUNK));
-        }
-        self.chunk.extend_from_slice(octets);
-        self.chunk.split().freeze()
     }
 
     /// Decodes one complete header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs) into
