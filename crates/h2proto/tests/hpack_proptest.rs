@@ -3,7 +3,7 @@
 //! decoder.
 
 use bytes::Bytes;
-use h2proto::hpack::{huffman, Decoder, Encoder, Header};
+use h2proto::hpack::{huffman, Decoder, Encoder, Header, HeaderBlock};
 use proptest::prelude::*;
 
 fn header() -> impl Strategy<Value = Header> {
@@ -97,12 +97,22 @@ proptest! {
     ) {
         let mut dec = Decoder::new();
         dec.set_max_header_list_size(1024);
+        // The lower-level API must agree on every outcome, fields, errors and table alike.
+        let mut block_dec = Decoder::new();
+        block_dec.set_max_header_list_size(1024);
+        let mut block = HeaderBlock::new();
         for b in blocks {
             let mut out = Vec::new();
-            if dec.decode(&Bytes::from(b), &mut out).is_err() {
+            let result = dec.decode(&Bytes::from(b.clone()), &mut out);
+            if result.is_err() {
                 prop_assert!(out.is_empty());
             }
             prop_assert!(dec.table_size() <= 4096);
+            prop_assert_eq!(block_dec.decode_block(&b, &mut block), result);
+            let mut converted = Vec::new();
+            block.to_headers(&mut converted);
+            prop_assert_eq!(converted, out);
+            prop_assert!(block_dec.table_entries().eq(dec.table_entries()));
         }
     }
 }

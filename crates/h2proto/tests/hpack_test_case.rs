@@ -3,7 +3,7 @@
 //! our encoder and a fresh decoder at several table sizes.
 
 use bytes::Bytes;
-use h2proto::hpack::{Decoder, Encoder, Header};
+use h2proto::hpack::{Decoder, Encoder, Header, HeaderBlock};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,11 +64,15 @@ fn pairs(headers: &[Header]) -> Vec<(Vec<u8>, Vec<u8>)> {
 fn decode_story(path: &Path) -> usize {
     let story = load(path);
     let mut decoder = Decoder::new();
+    // The same story through the lower-level API, into one reused block.
+    let mut block_decoder = Decoder::new();
+    let mut block = HeaderBlock::new();
     let cases = story["cases"].as_array().unwrap();
     for (i, case) in cases.iter().enumerate() {
         // `null` (swift-nio sets) means absent: keep the previous limit.
         if let Some(size) = case.get("header_table_size").and_then(Value::as_u64) {
             decoder.set_max_table_size(size as usize);
+            block_decoder.set_max_table_size(size as usize);
         }
         let wire = Bytes::from(hex::decode(case["wire"].as_str().unwrap()).unwrap());
         let mut out = Vec::new();
@@ -80,6 +84,23 @@ fn decode_story(path: &Path) -> usize {
             expected_headers(case),
             "{} case {i}",
             path.display()
+        );
+        block_decoder
+            .decode_block(&wire, &mut block)
+            .unwrap_or_else(|e| panic!("{} case {i} (decode_block): {e}", path.display()));
+        let got: Vec<_> = block
+            .iter()
+            .map(|f| (f.name.to_vec(), f.value.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            pairs(&out),
+            "{} case {i} (decode_block)",
+            path.display()
+        );
+        assert_eq!(
+            block.list_size(),
+            out.iter().map(Header::size).sum::<usize>()
         );
     }
     cases.len()
@@ -125,6 +146,27 @@ fn raw_stories() -> Vec<Vec<Vec<Header>>> {
                 .collect()
         })
         .collect()
+}
+
+/// `Decoder::decode` hands out slices of the buffer it goes on decoding into: every header of
+/// a story, kept until the story ends, must still read as decoded.
+#[test]
+fn decoded_headers_stay_intact_while_the_decoder_goes_on() {
+    for story in raw_stories() {
+        let mut encoder = Encoder::new();
+        let mut decoder = Decoder::new();
+        let mut kept = Vec::new();
+        for headers in &story {
+            let mut wire = Vec::new();
+            encoder.encode(headers, &mut wire);
+            let mut out = Vec::new();
+            decoder.decode(&Bytes::from(wire), &mut out).unwrap();
+            kept.push(out);
+        }
+        for (got, want) in kept.iter().zip(&story) {
+            assert_eq!(pairs(got), pairs(want));
+        }
+    }
 }
 
 /// Encodes each story with one encoder and decodes it with a fresh decoder whose limit is

@@ -1,13 +1,14 @@
 //! Header block decoding (RFC 7541 §3.2, §6): one `Decoder` per connection, fed every header
 //! block the peer sends, in order.
 
+use super::block::{HeaderBlock, Str};
 use super::huffman::{self, HuffmanError};
 use super::integer::{decode_integer, IntegerError};
 use super::static_table;
-use super::table::{DynamicTable, Entry, ENTRY_OVERHEAD};
+use super::table::{Found, PackedTable, ENTRY_OVERHEAD};
 use super::Header;
 use crate::{ErrorCode, ProtocolError, StreamId};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::fmt;
 
 /// The table size both ends assume before any SETTINGS (RFC 9113 §6.5.2).
@@ -136,9 +137,6 @@ impl From<HuffmanError> for DecoderError {
     }
 }
 
-/// The most scratch space the decoder keeps between Huffman strings bound for the table.
-const SCRATCH_KEEP: usize = 16 * 1024;
-
 /// Reads a string literal's header (§5.2) at `buf[*pos]` and returns whether it is Huffman
 /// coded and its octets, advancing `pos` past them.
 #[inline(always)]
@@ -154,28 +152,37 @@ fn read_string<'a>(buf: &'a [u8], pos: &mut usize) -> Result<(bool, &'a [u8]), D
     Ok((huffman, src))
 }
 
+/// A string literal (§5.2) at `buf[*pos]`, copied or Huffman-decoded into `out`'s buffer.
+#[inline(always)]
+fn string(buf: &[u8], pos: &mut usize, out: &mut HeaderBlock) -> Result<Str, DecoderError> {
+    let (huffman, src) = read_string(buf, pos)?;
+    if !huffman {
+        return Ok(out.copy(src));
+    }
+    let spare = out.spare(huffman::max_decoded_len(src.len()));
+    let n = huffman::decode_within(buf, *pos - src.len()..*pos, spare)?;
+    Ok(out.commit(n))
+}
+
 /// The HPACK decoder of one connection: the dynamic table of the peer's encoder, kept in sync
 /// by decoding every header block in the order received.
 ///
-/// Decoding is zero-copy where it can be: a plain literal is a slice of the block, a static
-/// entry is `'static`, a dynamic entry is a reference-counted clone. A field with incremental
-/// indexing (§6.2.1) is decoded straight into the table's arena, and the field and its new
-/// entry share that one copy; a static name is never copied. The other Huffman strings of a
-/// block are decoded into one shared buffer and split off, so a block costs at most one
-/// allocation for them. The table only ever holds its own copies, so it never pins received
-/// blocks in memory.
+/// A block decodes into a [`HeaderBlock`]: one buffer that receives every decoded string, plus
+/// offsets, so a field costs no allocation and no reference count. Static-table strings are
+/// not even copied. A field with incremental indexing (§6.2.1) is also copied into the table
+/// (a `PackedTable`), which only ever holds its own copies, so it never pins received blocks in
+/// memory. [`Decoder::decode`] returns [`Header`]s instead, built from such a block.
 #[derive(Debug)]
 pub struct Decoder {
-    table: DynamicTable,
+    table: PackedTable,
     /// The SETTINGS_HEADER_TABLE_SIZE we advertised: the ceiling for size updates (§4.2).
     max_table_size: usize,
     /// Set when our ceiling dropped below the table's current maximum: the peer must start
     /// its next block with a size update (§4.2).
     update_required: bool,
     max_header_list_size: usize,
-    huffman_buf: BytesMut,
-    /// Where strings bound for the table are Huffman-decoded before being copied in.
-    scratch: Vec<u8>,
+    /// The block [`Decoder::decode`] decodes into before converting it to `Header`s.
+    block: HeaderBlock,
 }
 
 impl Default for Decoder {
@@ -188,12 +195,11 @@ impl Decoder {
     /// A decoder with the default 4096-octet table and no header-list limit.
     pub fn new() -> Decoder {
         Decoder {
-            table: DynamicTable::new(DEFAULT_TABLE_SIZE),
+            table: PackedTable::new(DEFAULT_TABLE_SIZE),
             max_table_size: DEFAULT_TABLE_SIZE,
             update_required: false,
             max_header_list_size: usize::MAX,
-            huffman_buf: BytesMut::new(),
-            scratch: Vec::new(),
+            block: HeaderBlock::new(),
         }
     }
 
@@ -210,7 +216,7 @@ impl Decoder {
     pub fn with_max_table_size(n: usize) -> Decoder {
         let mut d = Decoder::new();
         d.max_table_size = n;
-        d.table.set_max_size(n, |_, _| ());
+        d.table.set_max_size(n);
         d
     }
 
@@ -242,31 +248,55 @@ impl Decoder {
 
     /// The dynamic table's entries as `(name, value)`, newest (index 62) first.
     pub fn table_entries(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.table.iter().map(|e| (&e.name[..], &e.value[..]))
+        self.table.iter()
     }
 
     /// Decodes one complete header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs),
     /// appending the fields to `dst` in order.
     ///
+    /// This is [`Decoder::decode_block`] followed by a conversion like
+    /// [`HeaderBlock::to_headers`]: the strings that are not static-table ones are slices of
+    /// the block's decoded octets, split off (not copied) from the decoder's buffer, so
+    /// consecutive blocks mostly share one allocation. A `Header` kept for long keeps that
+    /// allocation (a few KiB) alive.
+    ///
     /// On error nothing is appended. After [`DecoderError::HeaderListTooLarge`] the table is
     /// still in sync and the decoder can be used for the next block; after any other error the
     /// connection must be closed with COMPRESSION_ERROR (RFC 9113 §4.3).
     pub fn decode(&mut self, block: &Bytes, dst: &mut Vec<Header>) -> Result<(), DecoderError> {
-        let start = dst.len();
-        let result = self.decode_block(block, dst, start);
-        if result.is_err() {
-            dst.truncate(start);
+        let mut out = std::mem::take(&mut self.block);
+        let result = self.decode_block(block, &mut out);
+        if result.is_ok() {
+            let all = out.split_octets();
+            out.headers_from(all, dst);
+        }
+        out.clear();
+        if !out.oversized() {
+            // A huge block is a one-off: its buffer must not stay for the connection's life.
+            self.block = out;
         }
         result
     }
 
-    fn decode_block(
+    /// Decodes one complete header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs) into
+    /// `out`, which is cleared first: the lower-level form of [`Decoder::decode`], without
+    /// a reference-counted [`Bytes`] per string.
+    ///
+    /// On error `out` is left empty; the errors are those of [`Decoder::decode`].
+    pub fn decode_block(
         &mut self,
-        block: &Bytes,
-        dst: &mut Vec<Header>,
-        start: usize,
+        block: &[u8],
+        out: &mut HeaderBlock,
     ) -> Result<(), DecoderError> {
-        let buf: &[u8] = block;
+        out.clear();
+        let result = self.decode_fields(block, out);
+        if result.is_err() {
+            out.clear();
+        }
+        result
+    }
+
+    fn decode_fields(&mut self, buf: &[u8], out: &mut HeaderBlock) -> Result<(), DecoderError> {
         let mut pos = 0;
         let mut list_size = 0usize;
         let mut storing = true;
@@ -275,10 +305,10 @@ impl Decoder {
         // Counts a field of `size` octets against the list limit and says whether to keep it.
         // Past the limit the decoder keeps decoding so the table stays in sync, but keeps
         // nothing, so memory stays bounded whatever the block expands to (the "HPACK bomb").
-        let mut keep = |size: usize, storing: &mut bool, dst: &mut Vec<Header>| {
+        let mut keep = |size: usize, storing: &mut bool, out: &mut HeaderBlock| {
             list_size = list_size.saturating_add(size);
             if list_size > limit && *storing {
-                dst.truncate(start);
+                out.clear();
                 *storing = false;
             }
             *storing
@@ -290,12 +320,8 @@ impl Decoder {
                 if let Some((name, value)) = static_table::get(index) {
                     field_seen = self.check_first_field(field_seen)?;
                     let size = name.len() + value.len() + ENTRY_OVERHEAD;
-                    if keep(size, &mut storing, dst) {
-                        dst.push(Header {
-                            name: Bytes::from_static(name),
-                            value: Bytes::from_static(value),
-                            sensitive: false,
-                        });
+                    if keep(size, &mut storing, out) {
+                        out.push(Str::Static(name), Str::Static(value), false);
                     }
                     continue;
                 }
@@ -304,20 +330,25 @@ impl Decoder {
                     return Err(DecoderError::TableSizeUpdateMissing);
                 }
                 field_seen = true;
-                // Past the limit a dynamic entry referenced thousands of times is not even
-                // cloned.
-                if keep(entry.size(), &mut storing, dst) {
-                    dst.push(Header {
-                        name: entry.name.clone(),
-                        value: entry.value.clone(),
-                        sensitive: false,
-                    });
+                // Checked before copying: past the limit a dynamic entry referenced thousands
+                // of times is not even copied.
+                if keep(entry.size, &mut storing, out) {
+                    // A stored name and the value are stored together: one copy.
+                    let stored = out.copy(&self.table.bytes()[entry.stored]);
+                    let (name, value) = match entry.static_name {
+                        Some(name) => (Str::Static(name), stored),
+                        None => stored.split_at(entry.name_len),
+                    };
+                    out.push(name, value, false);
                 }
                 continue;
             }
-            let header = if first & 0x40 != 0 {
+            let mark = out.mark();
+            let (name, value, sensitive) = if first & 0x40 != 0 {
                 // §6.2.1 Literal Header Field with Incremental Indexing.
-                self.literal_indexed(buf, &mut pos)?
+                let (name, value) = self.literal(buf, &mut pos, 6, out)?;
+                self.index(name, value, out);
+                (name, value, false)
             } else if first & 0x20 != 0 {
                 // §6.3 Dynamic Table Size Update.
                 self.size_update(buf, &mut pos, field_seen)?;
@@ -325,16 +356,15 @@ impl Decoder {
             } else {
                 // §6.2.2 without indexing (0000), §6.2.3 never indexed (0001). A never-indexed
                 // field stays marked so that it is never indexed when forwarded (§7.1.3).
-                let (name, value) = self.literal(block, &mut pos, 4)?;
-                Header {
-                    name,
-                    value,
-                    sensitive: first & 0x10 != 0,
-                }
+                let (name, value) = self.literal(buf, &mut pos, 4, out)?;
+                (name, value, first & 0x10 != 0)
             };
             field_seen = self.check_first_field(field_seen)?;
-            if keep(header.size(), &mut storing, dst) {
-                dst.push(header);
+            if keep(name.len() + value.len() + ENTRY_OVERHEAD, &mut storing, out) {
+                out.push(name, value, sensitive);
+            } else {
+                // Decoded only to check it and keep the table in sync: its octets go.
+                out.rewind(mark.min(out.mark()));
             }
         }
         if !storing {
@@ -352,9 +382,10 @@ impl Decoder {
         Ok(true)
     }
 
-    /// The dynamic entry at HPACK index `index` (> 61), or the matching error.
+    /// Where the dynamic entry at HPACK index `index` (> 61) is (see [`PackedTable::get`]), or
+    /// the matching error.
     #[inline]
-    fn dynamic(&self, index: usize) -> Result<&Entry, DecoderError> {
+    fn dynamic(&self, index: usize) -> Result<Found, DecoderError> {
         if index == 0 {
             return Err(DecoderError::IndexZero);
         }
@@ -364,117 +395,45 @@ impl Decoder {
     }
 
     /// A literal field representation (§6.2): the name as an index with a `prefix`-bit prefix
-    /// or, if that index is 0, as a string; then the value string.
-    #[inline]
+    /// or, if that index is 0, as a string; then the value string. A static name is not
+    /// copied; the other strings are copied or decoded into `out`.
+    #[inline(always)]
     fn literal(
         &mut self,
-        block: &Bytes,
+        buf: &[u8],
         pos: &mut usize,
         prefix: u8,
-    ) -> Result<(Bytes, Bytes), DecoderError> {
-        let index = decode_integer(block, pos, prefix)?;
+        out: &mut HeaderBlock,
+    ) -> Result<(Str, Str), DecoderError> {
+        let index = decode_integer(buf, pos, prefix)?;
         let name = if index == 0 {
-            self.string(block, pos)?
+            string(buf, pos, out)?
         } else if let Some((name, _)) = static_table::get(index) {
-            Bytes::from_static(name)
+            Str::Static(name)
         } else {
-            self.dynamic(index)?.name.clone()
+            let entry = self.dynamic(index)?;
+            match entry.static_name {
+                Some(name) => Str::Static(name),
+                None => {
+                    let start = entry.stored.start;
+                    out.copy(&self.table.bytes()[start..start + entry.name_len])
+                }
+            }
         };
-        let value = self.string(block, pos)?;
+        let value = string(buf, pos, out)?;
         Ok((name, value))
     }
 
-    /// §6.2.1: a literal field that also goes into the dynamic table. Its strings are decoded
-    /// straight into the table's arena, so the table never pins the block, the field and its
-    /// entry share the copy, and a static or dynamic name is shared, not copied.
+    /// §6.2.1: adds a decoded literal to the dynamic table, which stores its own copy of all
+    /// but a static name.
     #[inline(always)]
-    fn literal_indexed(&mut self, buf: &[u8], pos: &mut usize) -> Result<Header, DecoderError> {
-        let index = decode_integer(buf, pos, 6)?;
-        let (name, static_name) = if index == 0 {
-            (self.arena_string(buf, pos)?, None)
-        } else if let Some((name, _)) = static_table::get(index) {
-            (Bytes::from_static(name), Some(name))
-        } else {
-            (self.dynamic(index)?.name.clone(), None)
+    fn index(&mut self, name: Str, value: Str, out: &HeaderBlock) {
+        let static_name = match name {
+            Str::Static(name) => Some(name),
+            Str::Buf { .. } => None,
         };
-        let value = self.arena_string(buf, pos)?;
-        self.table.insert(
-            Entry {
-                // A second `from_static` is cheaper than a clone, which calls through a vtable.
-                name: match static_name {
-                    Some(name) => Bytes::from_static(name),
-                    None => name.clone(),
-                },
-                value: value.clone(),
-            },
-            |_, _| (),
-        );
-        Ok(Header {
-            name,
-            value,
-            sensitive: false,
-        })
-    }
-
-    /// A string literal (§5.2) decoded or copied into the table's arena.
-    #[inline(always)]
-    fn arena_string(&mut self, buf: &[u8], pos: &mut usize) -> Result<Bytes, DecoderError> {
-        let (huffman, src) = read_string(buf, pos)?;
-        if !huffman {
-            let arena = self.table.arena_for(src.len());
-            arena.extend_from_slice(src);
-            return Ok(arena.split().freeze());
-        }
-        // Decoded in a scratch buffer that stays initialised, then copied: cheaper than
-        // zero-filling the worst case in the arena for every string.
-        let max = huffman::max_decoded_len(src.len());
-        if self.scratch.len() < max {
-            self.scratch.resize(max, 0);
-        }
-        let n = huffman::decode_within(buf, *pos - src.len()..*pos, &mut self.scratch)?;
-        let arena = self.table.arena_for(n);
-        arena.extend_from_slice(&self.scratch[..n]);
-        let string = arena.split().freeze();
-        if max > SCRATCH_KEEP {
-            // A huge string is a one-off: its buffer must not stay for the connection's life.
-            self.scratch = Vec::new();
-        }
-        Ok(string)
-    }
-
-    /// A string literal (§5.2): a slice of the block, or its Huffman decoding.
-    #[inline]
-    fn string(&mut self, block: &Bytes, pos: &mut usize) -> Result<Bytes, DecoderError> {
-        let buf: &[u8] = block;
-        let huffman = buf.get(*pos).ok_or(DecoderError::Truncated)? & 0x80 != 0;
-        let len = decode_integer(buf, pos, 7)?;
-        let start = *pos;
-        let end = start
-            .checked_add(len)
-            .filter(|&end| end <= buf.len())
-            .ok_or(DecoderError::Truncated)?;
-        *pos = end;
-        if !huffman {
-            return Ok(block.slice(start..end));
-        }
-        let src = &buf[start..end];
-        let max = huffman::max_decoded_len(src.len());
-        if self.huffman_buf.capacity() < max {
-            // Enough for every Huffman string left in this block: one allocation per block.
-            self.huffman_buf
-                .reserve(huffman::max_decoded_len(buf.len() - start));
-        }
-        self.huffman_buf.resize(max, 0);
-        match huffman::decode_within(buf, start..end, &mut self.huffman_buf) {
-            Ok(n) => {
-                self.huffman_buf.truncate(n);
-                Ok(self.huffman_buf.split().freeze())
-            }
-            Err(e) => {
-                self.huffman_buf.clear();
-                Err(e.into())
-            }
-        }
+        self.table
+            .insert(static_name, out.str(name), out.str(value));
     }
 
     /// §6.3 Dynamic Table Size Update, with the two rules of §4.2: only at the start of a
@@ -492,7 +451,7 @@ impl Decoder {
         if size > self.max_table_size {
             return Err(DecoderError::TableSizeUpdateTooLarge);
         }
-        self.table.set_max_size(size, |_, _| ());
+        self.table.set_max_size(size);
         self.update_required = false;
         Ok(())
     }

@@ -6,14 +6,16 @@
 //! Appendix B code, [`static_table`] is Appendix A, [`table`] is the dynamic table of §2.3.2 and
 //! §4, and [`Decoder`] and [`Encoder`] implement the field representations of §6.
 //!
-//! * **Sans-IO, caller-owned buffers.** The decoder takes a complete header block as `&Bytes`
-//!   (HEADERS or PUSH_PROMISE plus all its CONTINUATIONs) and appends [`Header`]s to a `Vec`
-//!   the caller owns; the encoder appends to a caller's `Vec<u8>`.
-//! * **Zero-copy decoding.** Plain literals are slices of the block, static entries are
-//!   `'static` (no reference count), dynamic entries are reference-counted clones. A field that
-//!   enters the dynamic table is decoded once, straight into the table's arena, and shared by
-//!   the field and the entry; the other Huffman strings of a block share one buffer. The table
-//!   holds only its own copies, so it does not keep whole received blocks alive.
+//! * **Sans-IO, caller-owned buffers.** The decoder takes a complete header block (HEADERS or
+//!   PUSH_PROMISE plus all its CONTINUATIONs) and fills a [`HeaderBlock`] or appends
+//!   [`Header`]s to a `Vec` the caller owns; the encoder appends to a caller's `Vec<u8>`.
+//! * **One buffer per decoded block.** [`Decoder::decode_block`] writes every decoded string
+//!   into the [`HeaderBlock`]'s one buffer and records offsets; static-table strings are not
+//!   copied at all. A `Header` holds two reference-counted `Bytes`, and making and dropping
+//!   them costs more than decoding most fields, so a block avoids them: no allocation and no
+//!   atomic operation per field. [`Decoder::decode`] builds `Header`s from such a block, all
+//!   sharing one allocation. The dynamic table stores its entries packed in one buffer of its
+//!   own, so it never keeps received blocks alive, and a table hit is one copy.
 //! * **Table-driven Huffman.** Decoding looks up 12 bits at a time in a table built at compile
 //!   time from the Appendix B code, emitting up to two symbols per look-up.
 //! * **Bounded memory against hostile peers.** Integers are capped (§5.1), size updates are
@@ -31,6 +33,7 @@
 
 use bytes::Bytes;
 
+mod block;
 mod decoder;
 mod encoder;
 pub mod huffman;
@@ -38,6 +41,7 @@ pub mod integer;
 pub mod static_table;
 pub mod table;
 
+pub use block::{FieldRef, HeaderBlock};
 pub use decoder::{Decoder, DecoderError, DEFAULT_TABLE_SIZE};
 pub use encoder::{Encoder, MAX_ENCODER_TABLE_SIZE};
 

@@ -10,6 +10,7 @@
 use super::static_table;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::ops::Range;
 
 /// Size of the chunks entries are copied into: one allocation serves many entries.
 const ARENA_CHUNK: usize = 2048;
@@ -164,17 +165,6 @@ impl DynamicTable {
         self.insert(entry, on_evict);
     }
 
-    /// The arena with room for `n` more octets (a fresh chunk if the current one is short), for
-    /// a caller that decodes an entry's name or value straight into it and splits it off; the
-    /// entry then goes in with [`DynamicTable::insert`].
-    #[inline]
-    pub(crate) fn arena_for(&mut self, n: usize) -> &mut BytesMut {
-        if self.arena.capacity() - self.arena.len() < n {
-            self.arena = BytesMut::with_capacity(n.max(ARENA_CHUNK));
-        }
-        &mut self.arena
-    }
-
     /// Adds `entry` as the newest, first evicting from the end until it fits (§4.4).
     ///
     /// §4.4: "an attempt to add an entry larger than the maximum size causes the table to be
@@ -239,6 +229,191 @@ impl DynamicTable {
             self.size -= old.size();
             on_evict(id, &old);
         }
+    }
+}
+
+/// One entry of a [`PackedTable`]: its stored octets (the name unless it is a static-table
+/// name, then the value) at `start`, an offset counted from the first octet the table ever
+/// stored.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    start: u64,
+    /// A name from the static table is not stored: a field that uses the entry refers to the
+    /// static string, which costs neither a copy nor a reference count.
+    static_name: Option<&'static [u8]>,
+    /// Length of the stored name (0 for a static name).
+    name_len: usize,
+    value_len: usize,
+}
+
+impl Slot {
+    /// The entry's size as §4.1 defines it.
+    #[inline(always)]
+    fn size(&self) -> usize {
+        self.static_name.map_or(0, <[u8]>::len) + self.name_len + self.value_len + ENTRY_OVERHEAD
+    }
+
+    #[inline(always)]
+    fn stored_len(&self) -> usize {
+        self.name_len + self.value_len
+    }
+}
+
+/// Where a [`PackedTable`] entry is: see [`PackedTable::get`].
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    /// The name, if it is a static-table one (then it is not in `stored`).
+    pub static_name: Option<&'static [u8]>,
+    /// The stored name, if not static, then the value, in [`PackedTable::bytes`].
+    pub stored: Range<usize>,
+    /// Length of the stored name (0 for a static name).
+    pub name_len: usize,
+    /// The entry's size (§4.1).
+    pub size: usize,
+}
+
+/// The decoder's dynamic table (§2.3.2, §4): the same FIFO as [`DynamicTable`], but the
+/// entries are offsets into one byte buffer instead of `Bytes`.
+///
+/// The decoder copies every entry it uses into the header block it returns, so it has no use
+/// for shareable entries, and `Bytes` would cost an atomic reference count on every insertion
+/// and eviction. Here an insertion appends the name and value to `data`, an eviction only drops
+/// the slot, and when the dead octets at the front of `data` outweigh the live ones they are
+/// removed in one move. So `data` stays within about twice the table's maximum size, and each
+/// stored octet is moved at most once on average.
+#[derive(Debug)]
+pub(crate) struct PackedTable {
+    /// Newest first: dynamic index 1 (HPACK index 62) is `slots[0]`.
+    slots: VecDeque<Slot>,
+    /// The stored octets; `data[0]` is octet `base` in the table's history.
+    data: Vec<u8>,
+    base: u64,
+    size: usize,
+    max_size: usize,
+}
+
+/// Below this many octets `data` is never compacted: moving a few octets often costs more
+/// than it saves.
+const COMPACT_MIN: usize = 4096;
+
+impl PackedTable {
+    /// An empty table that may hold `max_size` octets (§4.2).
+    pub(crate) fn new(max_size: usize) -> PackedTable {
+        PackedTable {
+            slots: VecDeque::new(),
+            data: Vec::new(),
+            base: 0,
+            size: 0,
+            max_size,
+        }
+    }
+
+    /// The sum of the entries' sizes (§4.1).
+    #[inline]
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The current maximum size, as last set by a size update (§4.2).
+    #[inline]
+    pub(crate) fn max_size(&self) -> usize {
+        self.max_size
+    }
+
+    /// Where the entry at 0-based position `i` (0 is the newest, HPACK index 62) is.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Option<Found> {
+        let slot = self.slots.get(i)?;
+        let start = (slot.start - self.base) as usize;
+        Some(Found {
+            static_name: slot.static_name,
+            stored: start..start + slot.stored_len(),
+            name_len: slot.name_len,
+            size: slot.size(),
+        })
+    }
+
+    /// The stored octets that [`PackedTable::get`] ranges index.
+    #[inline(always)]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The entries as `(name, value)`, newest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.slots.len()).filter_map(|i| {
+            let found = self.get(i)?;
+            let (name, value) = self.data[found.stored].split_at(found.name_len);
+            Some((found.static_name.unwrap_or(name), value))
+        })
+    }
+
+    /// Adds `name: value` as the newest entry, first evicting from the end until it fits
+    /// (§4.4). "An attempt to add an entry larger than the maximum size causes the table to be
+    /// emptied of all existing entries and results in an empty table": not an error.
+    ///
+    /// With a `static_name`, `name` is ignored and the name is not stored.
+    #[inline]
+    pub(crate) fn insert(&mut self, static_name: Option<&'static [u8]>, name: &[u8], value: &[u8]) {
+        let name = if static_name.is_some() { &[][..] } else { name };
+        let size = static_name.map_or(0, <[u8]>::len) + name.len() + value.len() + ENTRY_OVERHEAD;
+        if size > self.max_size {
+            self.evict_to(0);
+            return;
+        }
+        if self.size > self.max_size - size {
+            self.evict_to(self.max_size - size);
+        }
+        if self.data.capacity() == 0 {
+            // Room for a full table at once, instead of growing it octet by octet.
+            self.data.reserve(self.max_size.min(1 << 16));
+        }
+        let start = self.base + self.data.len() as u64;
+        self.data.extend_from_slice(name);
+        self.data.extend_from_slice(value);
+        self.slots.push_front(Slot {
+            start,
+            static_name,
+            name_len: name.len(),
+            value_len: value.len(),
+        });
+        self.size += size;
+    }
+
+    /// Applies a new maximum size, evicting entries until the table fits (§4.3).
+    pub(crate) fn set_max_size(&mut self, max_size: usize) {
+        self.max_size = max_size;
+        self.evict_to(max_size);
+        if self.data.capacity() > 2 * max_size + COMPACT_MIN {
+            // The table shrank for good: so does its buffer.
+            self.compact();
+            self.data.shrink_to(2 * max_size + COMPACT_MIN);
+        }
+    }
+
+    fn evict_to(&mut self, limit: usize) {
+        while self.size > limit {
+            let Some(old) = self.slots.pop_back() else {
+                break;
+            };
+            self.size -= old.size();
+        }
+        // The stored octets of the live entries: at most their total size.
+        let live = self.size;
+        let dead = self.data.len().saturating_sub(live);
+        if dead > live && self.data.len() >= COMPACT_MIN {
+            self.compact();
+        }
+    }
+
+    /// Drops the octets before the oldest entry.
+    fn compact(&mut self) {
+        let first = self
+            .slots
+            .back()
+            .map_or(self.data.len(), |s| (s.start - self.base) as usize);
+        self.data.drain(..first);
+        self.base += first as u64;
     }
 }
 
@@ -318,5 +493,45 @@ mod tests {
         t.set_max_size(0, |_, _| ());
         assert!(t.is_empty());
         assert_eq!(t.max_size(), 0);
+    }
+
+    #[test]
+    fn packed_table_matches_the_reference_table_and_stays_bounded() {
+        // Entries of many sizes through tables of several sizes, with size changes: the
+        // packed table must hold exactly what `DynamicTable` holds, and its buffer must stay
+        // within about twice its maximum size however long it runs.
+        for max in [0, 40, 100, 300, 4096] {
+            let mut reference = DynamicTable::new(max);
+            let mut packed = PackedTable::new(max);
+            for i in 0..5000usize {
+                let name = format!("n{}", i % 7);
+                let value = "v".repeat((i * 37) % 211);
+                if i % 997 == 0 {
+                    let size = max / (1 + i % 3);
+                    reference.set_max_size(size, |_, _| ());
+                    packed.set_max_size(size);
+                }
+                if i % 3 == 0 {
+                    // A static name, which the packed table does not store.
+                    packed.insert(Some(b"age"), b"", value.as_bytes());
+                    reference.insert_copy(b"age", value.as_bytes(), |_, _| ());
+                    assert_eq!(packed.size(), reference.size());
+                }
+                reference.insert_copy(name.as_bytes(), value.as_bytes(), |_, _| ());
+                packed.insert(None, name.as_bytes(), value.as_bytes());
+                assert_eq!(packed.size(), reference.size());
+                assert!(packed
+                    .iter()
+                    .eq(reference.iter().map(|e| (&e.name[..], &e.value[..]))));
+                assert!(
+                    packed.bytes().len() <= 2 * max + COMPACT_MIN + 256,
+                    "{} octets kept for a {max}-octet table",
+                    packed.bytes().len()
+                );
+            }
+            packed.set_max_size(0);
+            assert_eq!(packed.iter().count(), 0);
+            assert!(packed.data.capacity() <= COMPACT_MIN);
+        }
     }
 }
