@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn dribbled_credit_is_held_until_it_is_worth_a_frame() {
         let mut w = Window::new(DEFAULT_WINDOW);
-        w.consume(DEFAULT_WINDOW as u32);
+        w.consume(DEFAULT_WINDOW);
         w.grow(1).unwrap();
         assert_eq!(
             w.usable(100_000),
@@ -105,7 +105,7 @@ mod tests {
         assert_eq!(w.usable(100_000), DRIBBLE_MIN);
         // Less pending than the threshold: sent as soon as it fits.
         let mut w = Window::new(DEFAULT_WINDOW);
-        w.consume(DEFAULT_WINDOW as u32 - 5);
+        w.consume(DEFAULT_WINDOW - 5);
         assert_eq!(w.usable(5), 5);
         assert_eq!(w.usable(6), 0);
     }

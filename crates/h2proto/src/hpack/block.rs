@@ -130,6 +130,12 @@ impl HeaderBlock {
         self.fields.is_empty()
     }
 
+    /// Empties the block and lets its buffers go (a block kept for reuse keeps its largest
+    /// buffers otherwise).
+    pub fn release(&mut self) {
+        *self = HeaderBlock::new();
+    }
+
     /// Removes every field, keeping the buffers for the next block.
     #[inline]
     pub fn clear(&mut self) {

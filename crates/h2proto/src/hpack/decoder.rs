@@ -203,12 +203,11 @@ impl Decoder {
         }
     }
 
-    /// Gives back memory kept from busier times (the table's arena chunk, Huffman scratch);
-    /// the decoding state does not change. See [`DynamicTable::shrink_to_fit`].
+    /// Gives back memory kept from busier times (the table's spare buffer, the reused block's
+    /// buffers); the decoding state does not change.
     pub fn shrink_to_fit(&mut self) {
         self.table.shrink_to_fit();
-        self.huffman_buf = BytesMut::new();
-        self.scratch = Vec::new();
+        self.block.release();
     }
 
     /// A decoder whose table starts at `n` octets instead of 4096, as if both ends had agreed

@@ -380,6 +380,15 @@ impl PackedTable {
         self.size += size;
     }
 
+    /// Drops the dead octets and the spare capacity (see `Connection::shrink_to_fit`): the
+    /// buffer is reserved for a full table at the first insertion, which an idle connection
+    /// need not keep. The entries do not change.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.compact();
+        self.data.shrink_to_fit();
+        self.slots.shrink_to_fit();
+    }
+
     /// Applies a new maximum size, evicting entries until the table fits (§4.3).
     pub(crate) fn set_max_size(&mut self, max_size: usize) {
         self.max_size = max_size;
