@@ -80,9 +80,16 @@ impl Priority {
 /// Only streams that have data queued *and* stream-level send credit are scheduled.
 #[derive(Default, Debug)]
 pub struct Scheduler {
+    /// Boxed and made on first use: the sixteen queues are 450 bytes, which an idle
+    /// connection need not carry (`shrink_to_fit` drops them when empty).
+    queues: Option<Box<Queues>>,
+    len: usize,
+}
+
+#[derive(Default, Debug)]
+struct Queues {
     sequential: [BTreeSet<u32>; 8],
     incremental: [VecDeque<u32>; 8],
-    len: usize,
 }
 
 impl Scheduler {
@@ -94,34 +101,42 @@ impl Scheduler {
         self.len
     }
 
-    /// Lets go of queue capacity kept from busier times (see `Connection::shrink_to_fit`).
+    /// Lets go of queue memory kept from busier times (see `Connection::shrink_to_fit`).
     pub fn shrink_to_fit(&mut self) {
-        for q in &mut self.incremental {
-            q.shrink_to_fit();
+        if self.len == 0 {
+            self.queues = None;
+        } else if let Some(q) = self.queues.as_mut() {
+            for ring in &mut q.incremental {
+                ring.shrink_to_fit();
+            }
         }
     }
 
     /// Adds a stream that became ready to send. The caller keeps track of membership.
     pub fn insert(&mut self, id: u32, p: Priority) {
+        let q = self.queues.get_or_insert_with(Default::default);
         let u = p.urgency.min(7) as usize;
         if p.incremental {
-            self.incremental[u].push_back(id);
+            q.incremental[u].push_back(id);
         } else {
-            self.sequential[u].insert(id);
+            q.sequential[u].insert(id);
         }
         self.len += 1;
     }
 
     /// Removes a stream (no data left, blocked on its window, reset, or re-prioritised).
     pub fn remove(&mut self, id: u32, p: Priority) {
+        let Some(q) = self.queues.as_mut() else {
+            return;
+        };
         let u = p.urgency.min(7) as usize;
         let removed = if p.incremental {
-            match self.incremental[u].iter().position(|&x| x == id) {
-                Some(i) => self.incremental[u].remove(i).is_some(),
+            match q.incremental[u].iter().position(|&x| x == id) {
+                Some(i) => q.incremental[u].remove(i).is_some(),
                 None => false,
             }
         } else {
-            self.sequential[u].remove(&id)
+            q.sequential[u].remove(&id)
         };
         if removed {
             self.len -= 1;
@@ -133,11 +148,12 @@ impl Scheduler {
         if self.len == 0 {
             return None;
         }
+        let q = self.queues.as_ref()?;
         for u in 0..8 {
-            if let Some(&id) = self.sequential[u].first() {
+            if let Some(&id) = q.sequential[u].first() {
                 return Some(id);
             }
-            if let Some(&id) = self.incremental[u].front() {
+            if let Some(&id) = q.incremental[u].front() {
                 return Some(id);
             }
         }
@@ -147,10 +163,13 @@ impl Scheduler {
     /// After `id` sent a frame and is still ready: an incremental stream goes to the back of
     /// its round-robin ring.
     pub fn rotate(&mut self, id: u32, p: Priority) {
+        let Some(q) = self.queues.as_mut() else {
+            return;
+        };
         if p.incremental {
-            let q = &mut self.incremental[p.urgency.min(7) as usize];
-            if q.front() == Some(&id) {
-                q.rotate_left(1);
+            let ring = &mut q.incremental[p.urgency.min(7) as usize];
+            if ring.front() == Some(&id) {
+                ring.rotate_left(1);
             }
         }
     }

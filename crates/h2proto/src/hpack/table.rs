@@ -14,6 +14,10 @@ use std::ops::Range;
 
 /// Size of the chunks entries are copied into: one allocation serves many entries.
 const ARENA_CHUNK: usize = 2048;
+/// The first chunk of a table (and the first after `shrink_to_fit`); each next one doubles up
+/// to [`ARENA_CHUNK`]. A connection that indexes a few response fields then takes a few hundred
+/// octets, not a burst-sized chunk.
+const FIRST_CHUNK: usize = 256;
 
 /// §4.1: "The size of an entry is the sum of its name's length in octets, its value's length
 /// in octets, and 32." The 32 accounts for per-entry overhead.
@@ -57,6 +61,8 @@ pub struct DynamicTable {
     /// evicted in insertion order, so the live chunks cover at most the table's size plus two
     /// chunks: memory stays bounded by the table size.
     arena: BytesMut,
+    /// Size of the next arena chunk.
+    next_chunk: usize,
 }
 
 impl DynamicTable {
@@ -68,7 +74,15 @@ impl DynamicTable {
             max_size,
             inserted: 0,
             arena: BytesMut::new(),
+            next_chunk: FIRST_CHUNK,
         }
+    }
+
+    /// A fresh arena chunk with room for `n` octets.
+    fn new_chunk(&mut self, n: usize) -> BytesMut {
+        let chunk = n.max(self.next_chunk);
+        self.next_chunk = (self.next_chunk * 2).min(ARENA_CHUNK);
+        BytesMut::with_capacity(chunk)
     }
 
     /// Number of entries.
@@ -148,7 +162,7 @@ impl DynamicTable {
             len
         };
         if self.arena.capacity() - self.arena.len() < copied {
-            self.arena = BytesMut::with_capacity(copied.max(ARENA_CHUNK));
+            self.arena = self.new_chunk(copied);
         }
         let name = match static_name {
             Some(name) => Bytes::from_static(name),
@@ -211,6 +225,7 @@ impl DynamicTable {
             e.value = buf.split().freeze();
         }
         self.arena = BytesMut::new();
+        self.next_chunk = FIRST_CHUNK;
         self.entries.shrink_to_fit();
     }
 
@@ -365,8 +380,10 @@ impl PackedTable {
             self.evict_to(self.max_size - size);
         }
         if self.data.capacity() == 0 {
-            // Room for a full table at once, instead of growing it octet by octet.
-            self.data.reserve(self.max_size.min(1 << 16));
+            // A first allocation that fits a typical request's indexed fields; it doubles from
+            // there. Not a full table at once: most connections never fill one, and an
+            // allocation per connection that size outlives the request in a fragmented heap.
+            self.data.reserve(self.max_size.min(512));
         }
         let start = self.base + self.data.len() as u64;
         self.data.extend_from_slice(name);
