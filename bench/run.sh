@@ -8,6 +8,8 @@
 #   RUNS=3        rounds; each round runs every scenario on every server, interleaved
 #   SCALE=1       divide every scenario's -n by this (quick runs)
 #   WRITE=1       write the "## Server throughput (h2load)" section of BENCHMARKS.md (0: print only)
+#   MEMORY=1      then run bench/scale.py (memory and scale: idle connections, bytes per open
+#                 stream, RSS after close, the fd limit) and write its section too (0: skip)
 #   SERVERS="nghttpd h2proto hyper"
 #   PORT=18400    first port (loopback only)
 #   H2PROTO_BIN   the h2proto binary to serve with (default: this tree's release build)
@@ -28,6 +30,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-3}
 SCALE=${SCALE:-1}
 WRITE=${WRITE:-1}
+MEMORY=${MEMORY:-1}
 PORT=${PORT:-18400}
 SERVERS=${SERVERS:-"nghttpd h2proto hyper"}
 if [[ "${QUICK:-0}" == 1 ]]; then
@@ -208,3 +211,17 @@ echo "raw results: $ROOT/target/bench-results.tsv" >&2
 python3 "$ROOT/bench/report.py" "$ROOT/target/bench-results.tsv" "$RUNS" "$SCALE" \
     "$([[ "$WRITE" == 1 ]] && echo "$ROOT/BENCHMARKS.md" || echo -)"
 rm -rf "$WORK"
+
+# The memory-and-scale half of issue 7 (idle connections, bytes per stream, after-close RSS, the
+# file-descriptor limit): bench/scale.py, same servers, its own section of BENCHMARKS.md.
+if [[ "$MEMORY" == 1 ]]; then
+    echo "== memory and scale (bench/scale.py)" >&2
+    SCALE_ARGS=(--servers "$(echo "$SERVERS" | tr ' ' ',')")
+    if [[ "${QUICK:-0}" == 1 ]]; then
+        SCALE_ARGS+=(--conns 1000 --fd-limit 256)
+    fi
+    if [[ "$WRITE" == 1 ]]; then
+        SCALE_ARGS+=(--write)
+    fi
+    EXTRA_MD="$ROOT/bench/scale-notes.md" H2PROTO_BIN="$H2PROTO" python3 "$ROOT/bench/scale.py" "${SCALE_ARGS[@]}"
+fi

@@ -179,7 +179,8 @@ async def open_many(port, n, parallel=200):
 async def close_all(conns):
     for c in conns:
         c.close()
-    await asyncio.sleep(0)
+    # Let the cancelled readers finish, so the loop closes with no task pending.
+    await asyncio.gather(*(c.task for c in conns), return_exceptions=True)
 
 
 def rss_kib(pid):
@@ -437,6 +438,8 @@ def main():
             results[name]["fd"] = measure_fd_limit(name, cmds[name], args.fd_limit, 500)
     shutil.rmtree(docs, ignore_errors=True)
     cmdline = "python3 bench/scale.py " + " ".join(sys.argv[1:])
+    if os.environ.get("EXTRA_MD"):
+        cmdline = "EXTRA_MD=bench/" + os.path.basename(os.environ["EXTRA_MD"]) + " " + cmdline
     md = (f"## Memory and scale\n\nDate: {time.strftime('%Y-%m-%d')}. Command: `{cmdline.strip()}` "
           f"(client: raw frames over asyncio, see the script's doc). RSS from /proc/PID/status.\n\n"
           + table(results, conns_list, streams) + "\n")

@@ -105,6 +105,7 @@ where
     let options = Options {
         trace: config.trace.clone(),
         shutdown: None,
+        write_timeout: crate::driver::WRITE_TIMEOUT,
     };
     let side = Side::Client {
         queue: Default::default(),

@@ -46,6 +46,9 @@ const READ_MIN: usize = 4 << 10;
 const RELEASE_AFTER: Duration = Duration::from_millis(500);
 /// Output buffer capacity kept between batches.
 const OUT_KEEP: usize = 16 << 10;
+/// Default of how long output may wait for a peer that does not read before the connection is
+/// closed (`server::Builder::write_timeout`).
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// After a graceful shutdown, once no stream is left, close even if the connection has not
 /// finished its GOAWAY exchange within this long.
 const LINGER: Duration = Duration::from_secs(1);
@@ -259,6 +262,8 @@ pub(crate) struct Options {
     pub trace: Option<FrameTrace>,
     /// Resolves when the server starts a graceful shutdown, with the drain deadline.
     pub shutdown: Option<Pin<Box<dyn Future<Output = Instant> + Send>>>,
+    /// See [`WRITE_TIMEOUT`].
+    pub write_timeout: Duration,
 }
 
 /// One connection task. Built by the client and server modules, then [`Driver::run`].
@@ -296,6 +301,9 @@ pub(crate) struct Driver<IO> {
     noop: std::task::Waker,
     /// Which polled bodies were woken; made with the first body that has to wait.
     wakeups: Option<Arc<BodyWakeups>>,
+    /// Since when output has been waiting for the transport to take any of it.
+    write_blocked_since: Option<Instant>,
+    write_timeout: Duration,
 }
 
 enum Wake {
@@ -343,6 +351,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             goaway: None,
             noop: noop_waker(),
             wakeups: None,
+            write_blocked_since: None,
+            write_timeout: options.write_timeout,
         }
     }
 
@@ -423,7 +433,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                 }
                 Wake::Timer => {
                     self.timer_at = None;
-                    self.timeout(Instant::now());
+                    let now = Instant::now();
+                    if self
+                        .write_blocked_since
+                        .is_some_and(|t| now >= t + self.write_timeout)
+                    {
+                        // The peer has not taken a byte for the whole write timeout.
+                        self.read_closed = true;
+                        return Err(Error::Timeout("writing to the peer"));
+                    }
+                    self.timeout(now);
                 }
                 Wake::Shutdown(deadline) => {
                     self.shutdown = None;
@@ -546,6 +565,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             }
         };
         consider(self.deadline);
+        consider(self.write_blocked_since.map(|t| t + self.write_timeout));
         if self.close_when_idle && matches!(self.side, Side::Server { .. }) {
             consider(self.idle_since.map(|t| t + LINGER));
         }
@@ -569,10 +589,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                 }
                 Poll::Ready(Ok(n)) => {
                     self.out_pos += n;
+                    self.write_blocked_since = None;
                     progressed = true;
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Wake::Io(e)),
-                Poll::Pending => break,
+                Poll::Pending => {
+                    if self.write_blocked_since.is_none() {
+                        self.write_blocked_since = Some(Instant::now());
+                        self.arm_timer();
+                    }
+                    break;
+                }
             }
         }
         if self.out_pos == self.out.len() {

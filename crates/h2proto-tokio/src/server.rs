@@ -39,9 +39,19 @@ pub struct Builder {
     handler: Option<Handler>,
     trace: Option<FrameTrace>,
     on_error: Option<ErrorLog>,
+    write_timeout: Duration,
 }
 
 impl Builder {
+    /// How long a connection may have output that the peer does not take (its TCP window stays
+    /// shut) before it is closed; default 30 s. A peer that opens its HTTP/2 windows wide and
+    /// then never reads would otherwise hold its connection, and the output queued for it,
+    /// forever (SECURITY.md, internal data buffering, CVE-2019-9517).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
     /// The protocol settings of every connection (SETTINGS advertised, limits, timeouts).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
@@ -134,6 +144,7 @@ impl Builder {
                 handler,
                 trace: self.trace,
                 on_error: self.on_error,
+                write_timeout: self.write_timeout,
                 shutdown_tx,
                 shutdown_rx,
                 open: AtomicUsize::new(0),
@@ -169,6 +180,7 @@ struct Inner {
     handler: Handler,
     trace: Option<FrameTrace>,
     on_error: Option<ErrorLog>,
+    write_timeout: Duration,
     shutdown_tx: watch::Sender<Option<Instant>>,
     shutdown_rx: watch::Receiver<Option<Instant>>,
     /// Connections being served now.
@@ -191,6 +203,7 @@ impl Server {
             handler: None,
             trace: None,
             on_error: None,
+            write_timeout: driver::WRITE_TIMEOUT,
         }
     }
 
@@ -408,6 +421,7 @@ impl Server {
         let options = Options {
             trace: self.inner.trace.clone(),
             shutdown: Some(shutdown),
+            write_timeout: self.inner.write_timeout,
         };
         let side = Side::Server {
             dispatch,

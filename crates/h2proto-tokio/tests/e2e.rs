@@ -472,3 +472,59 @@ async fn connection_works_after_idle_release() {
     let server_open = client.request(get("/bytes/10")).await.unwrap();
     assert_eq!(body_bytes(server_open).await.len(), 10);
 }
+
+/// SECURITY.md, internal data buffering (CVE-2019-9517): a client opens its windows wide, asks
+/// for a large body and never reads. The server stops producing once its output is queued
+/// and closes the connection when the transport has taken nothing for the write timeout.
+#[tokio::test]
+async fn a_peer_that_never_reads_is_closed_after_the_write_timeout() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = Server::builder()
+        .handler(site)
+        .write_timeout(Duration::from_millis(300))
+        .on_connection_error(move |_, e| {
+            let _ = tx.send(e.to_string());
+        })
+        .build();
+    let (addr, _task) = start(server).await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let mut out = h2proto::frame::PREFACE.to_vec();
+    Frame::Settings(Settings {
+        ack: false,
+        params: vec![(h2proto::frame::SettingId::INITIAL_WINDOW_SIZE, 0x7fff_ffff)],
+    })
+    .encode(&mut out);
+    Frame::WindowUpdate(h2proto::frame::WindowUpdate {
+        stream_id: h2proto::StreamId(0),
+        increment: 0x7fff_0000,
+    })
+    .encode(&mut out);
+    let mut block = Vec::new();
+    hpack::Encoder::new().encode(
+        [
+            hpack::Header::new(":method", "GET"),
+            hpack::Header::new(":scheme", "http"),
+            hpack::Header::new(":path", "/bytes/200000000"),
+            hpack::Header::new(":authority", "localhost"),
+        ]
+        .iter(),
+        &mut block,
+    );
+    Frame::Headers(h2proto::frame::Headers {
+        stream_id: h2proto::StreamId(1),
+        block: Bytes::from(block),
+        end_stream: true,
+        end_headers: true,
+        priority: None,
+        pad: None,
+    })
+    .encode(&mut out);
+    tcp.write_all(&out).await.unwrap();
+    // Never read. The server gives up on us well before the body could have been sent.
+    let msg = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the server kept the connection")
+        .unwrap();
+    assert!(msg.contains("writing to the peer timed out"), "{msg}");
+    drop(tcp);
+}

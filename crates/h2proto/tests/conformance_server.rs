@@ -1055,3 +1055,30 @@ fn a_small_window_set_by_settings_is_still_used() {
     p.send(window_update(1, 100));
     assert_eq!(data_lengths(&p.recv()), [100]);
 }
+
+/// SECURITY.md, resource loop (CVE-2019-9513): PRIORITY frames cost O(1) each and build no
+/// tree, and an endless run of them is still cut off: 100 plus 8 per stream opened are
+/// accepted, the next is GOAWAY(ENHANCE_YOUR_CALM) with the reason and a counter.
+#[test]
+fn priority_flood_is_goaway_enhance_your_calm() {
+    let mut p = server();
+    p.open(1, true);
+    for i in 0..(100 + 8 * 2) {
+        p.send(priority(3 + 2 * (i % 50), 1, false, 16));
+        assert!(
+            p.conn.error().is_none(),
+            "refused after {i} PRIORITY frames"
+        );
+    }
+    assert_eq!(
+        p.conn.tracked_streams(),
+        1,
+        "PRIORITY on idle streams keeps no record"
+    );
+    p.send(priority(5, 1, false, 16));
+    let frames = p.recv();
+    let g = goaway(&frames).expect("GOAWAY");
+    assert_eq!(g.error_code, ErrorCode::ENHANCE_YOUR_CALM);
+    assert!(String::from_utf8_lossy(&g.debug_data).contains("PRIORITY flood"));
+    assert_eq!(p.conn.stats().abuse.priority_flood, 1);
+}
