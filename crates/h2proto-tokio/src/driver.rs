@@ -44,8 +44,6 @@ const READ_MIN: usize = 4 << 10;
 /// A connection with no open stream for this long gives its buffers back
 /// (`Connection::shrink_to_fit` and the driver's own), so idle connections cost kilobytes.
 const RELEASE_AFTER: Duration = Duration::from_millis(500);
-/// Output buffer capacity kept between batches.
-const OUT_KEEP: usize = 16 << 10;
 /// Default of how long output may wait for a peer that does not read before the connection is
 /// closed (`server::Builder::write_timeout`).
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -332,8 +330,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             cmd_rx,
             streams: HashMap::default(),
             blocked: HashSet::default(),
-            // Grows with the first batch; shrunk again when a large batch has been written, so
-            // an idle connection does not keep a burst's buffer.
+            // Grows with the batches and keeps its size while the connection is busy: shrinking
+            // it after every large batch made each batch grow it again, and above glibc's mmap
+            // threshold every growth is an `mremap` and fresh zeroed pages (14 per MiB sent,
+            // most of the kernel time of large downloads). An idle connection lets it go
+            // (`release_idle_memory`).
             out: Vec::new(),
             out_pos: 0,
             needs_flush: false,
@@ -605,9 +606,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
-            if self.out.capacity() > OUT_KEEP {
-                self.out.shrink_to(OUT_KEEP);
-            }
             if self.needs_flush {
                 match Pin::new(&mut self.io).poll_flush(cx) {
                     Poll::Ready(Ok(())) => {
