@@ -41,8 +41,9 @@ const READ_PAUSE: usize = 1 << 20;
 const READ_BUF: usize = 16 << 10;
 /// Smallest room a read is offered.
 const READ_MIN: usize = 4 << 10;
-/// A connection with no open stream for this long gives its buffers back
-/// (`Connection::shrink_to_fit` and the driver's own), so idle connections cost kilobytes.
+/// A connection quiet for this long (nothing read, written or commanded) gives its buffers back
+/// (`Connection::shrink_to_fit` and the driver's own), so idle connections cost kilobytes and
+/// quiet ones with open streams (long polls, event streams) keep only their streams' state.
 const RELEASE_AFTER: Duration = Duration::from_millis(500);
 /// Default of how long output may wait for a peer that does not read before the connection is
 /// closed (`server::Builder::write_timeout`).
@@ -280,8 +281,14 @@ pub(crate) struct Driver<IO> {
     needs_flush: bool,
     /// Read chunk; what was read is split off and handed to the connection.
     rbuf: BytesMut,
-    /// Idle memory was given back since the connection last had a stream.
+    /// Idle memory was given back since the connection was last active.
     released: bool,
+    /// Something was read, written or commanded since the last step.
+    active: bool,
+    last_activity: Instant,
+    /// When to look again whether the connection has been quiet for [`RELEASE_AFTER`]; moves
+    /// only when reached, so a busy connection does not reset its timer on every step.
+    release_check: Instant,
     /// The last read was large: read zero-copy into chunks (see `poll_read_small`).
     bulk: bool,
     read_closed: bool,
@@ -340,6 +347,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             needs_flush: false,
             rbuf: BytesMut::new(),
             released: false,
+            active: false,
+            last_activity: Instant::now(),
+            release_check: Instant::now() + RELEASE_AFTER,
             bulk: false,
             read_closed: false,
             timer: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
@@ -423,9 +433,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                     }
                 }
                 // Already fed to the connection by `poll_wake`.
-                Wake::Read(_) => {}
+                Wake::Read(_) => self.active = true,
                 Wake::Io(e) => return Err(Error::Io(e)),
                 Wake::Command(cmd) => {
+                    self.active = true;
                     self.command(cmd);
                     // Take every command already queued before writing: one batch, one write.
                     while let Some(cmd) = self.cmd_rx.as_mut().and_then(|rx| rx.try_recv().ok()) {
@@ -449,7 +460,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                     self.shutdown = None;
                     self.begin_shutdown(deadline);
                 }
-                Wake::Progress => {}
+                Wake::Progress => self.active = true,
             }
         }
     }
@@ -547,13 +558,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             self.event(ev);
         }
         if self.streams.is_empty() {
-            let since = *self.idle_since.get_or_insert(now);
-            if now >= since + RELEASE_AFTER {
-                self.release_idle_memory();
-            }
+            self.idle_since.get_or_insert(now);
         } else {
             self.idle_since = None;
-            self.released = false;
+        }
+        if self.active {
+            self.active = false;
+            self.last_activity = now;
+            if self.released {
+                self.released = false;
+                self.release_check = now + RELEASE_AFTER;
+            }
+        }
+        if !self.released && now >= self.release_check {
+            if now >= self.last_activity + RELEASE_AFTER {
+                self.release_idle_memory();
+            } else {
+                self.release_check = self.last_activity + RELEASE_AFTER;
+            }
         }
         self.arm_timer();
     }
@@ -571,7 +593,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             consider(self.idle_since.map(|t| t + LINGER));
         }
         if !self.released {
-            consider(self.idle_since.map(|t| t + RELEASE_AFTER));
+            consider(Some(self.release_check));
         }
         if at != self.timer_at {
             self.timer_at = at;
@@ -713,11 +735,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         self.cmd_tx.insert(tx).clone()
     }
 
-    /// Gives back what an idle connection does not need: the core's buffers and tables
-    /// (`Connection::shrink_to_fit`), the read chunk, the output buffer, the stream maps, and
-    /// the command channel when no handle holds a sender. Runs once [`RELEASE_AFTER`] into an
-    /// idle period, and again after any input that arrives while idle (a PING, say), which
-    /// would otherwise take a fresh read chunk back into use.
+    /// Gives back what a quiet connection does not need: the core's buffers and tables
+    /// (`Connection::shrink_to_fit`), the read chunk, the output buffer, spare capacity of the
+    /// stream maps, and the command channel when no handle holds a sender. Runs once a
+    /// connection has been quiet for [`RELEASE_AFTER`], open streams or not, and again after
+    /// the next quiet period.
     fn release_idle_memory(&mut self) {
         self.released = true;
         self.conn.shrink_to_fit();
@@ -730,8 +752,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         self.streams.shrink_to_fit();
         self.blocked.shrink_to_fit();
-        // No stream, so no polled body: a waker still held somewhere only reaches a dropped list.
-        self.wakeups = None;
+        if self.streams.is_empty() {
+            // No stream, so no polled body: a waker still held somewhere only reaches a
+            // dropped list.
+            self.wakeups = None;
+        }
         if let Side::Client { queue, .. } = &mut self.side {
             queue.shrink_to_fit();
         }
