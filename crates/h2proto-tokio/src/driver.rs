@@ -115,9 +115,9 @@ pub(crate) enum Command {
 pub(crate) type CommandTx = mpsc::UnboundedSender<Command>;
 
 /// Called by the driver for each request a server receives: runs the handler until it first
-/// waits, and spawns it only then.
+/// waits, and spawns it only then. The flag says whether the client allows server push.
 pub(crate) type Dispatch =
-    Arc<dyn Fn(StreamId, http::Request<RecvBody>, CommandTx) -> Answer + Send + Sync>;
+    Arc<dyn Fn(StreamId, http::Request<RecvBody>, CommandTx, bool) -> Answer + Send + Sync>;
 
 /// What [`Dispatch`] did with a request.
 pub(crate) enum Answer {
@@ -1093,7 +1093,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         }
         let dispatch = dispatch.clone();
         self.streams.insert(id, slot);
-        match dispatch(id, req, cmd) {
+        let push = self.conn.peer_settings().enable_push;
+        match dispatch(id, req, cmd, push) {
             Answer::Now(resp) => self.respond_now(id, resp),
             Answer::Later => {}
             Answer::Panicked => {

@@ -81,8 +81,8 @@ impl Builder {
         self
     }
 
-    /// The request handler: an async closure from request to response. The request carries a
-    /// [`Pusher`] extension for server push.
+    /// The request handler: an async closure from request to response. When the client allows
+    /// server push, the request carries a [`Pusher`] extension for it.
     pub fn handler<F, Fut, B>(mut self, f: F) -> Self
     where
         F: Fn(Request<RecvBody>) -> Fut + Send + Sync + 'static,
@@ -406,7 +406,7 @@ impl Server {
         let handler = self.inner.handler.clone();
         let noop = driver::noop_waker();
         let dispatch: Dispatch =
-            Arc::new(move |id, req, cmd| run_handler(&handler, &noop, id, req, cmd));
+            Arc::new(move |id, req, cmd, push| run_handler(&handler, &noop, id, req, cmd, push));
         let mut stop = self.inner.shutdown_rx.clone();
         let shutdown = Box::pin(async move {
             loop {
@@ -451,15 +451,20 @@ fn run_handler(
     id: StreamId,
     mut req: Request<RecvBody>,
     cmd: CommandTx,
+    push: bool,
 ) -> Answer {
-    let scheme = req.uri().scheme().cloned().unwrap_or(Scheme::HTTPS);
-    let authority = req.uri().authority().cloned();
-    req.extensions_mut().insert(Pusher {
-        cmd: cmd.clone(),
-        id,
-        scheme,
-        authority,
-    });
+    // Only where a push could be sent: a client that disabled push (SETTINGS_ENABLE_PUSH 0,
+    // as most do) gets no `Pusher`, which saves two allocations per request.
+    if push {
+        let scheme = req.uri().scheme().cloned().unwrap_or(Scheme::HTTPS);
+        let authority = req.uri().authority().cloned();
+        req.extensions_mut().insert(Pusher {
+            cmd: cmd.clone(),
+            id,
+            scheme,
+            authority,
+        });
+    }
     let mut cx = Context::from_waker(noop);
     let mut fut = None;
     let first = catch_unwind(AssertUnwindSafe(|| {
@@ -524,7 +529,8 @@ where
     }
 }
 
-/// Server push for a handler (RFC 9113 §8.4), found in every request's extensions.
+/// Server push for a handler (RFC 9113 §8.4), found in a request's extensions when the client
+/// allows push (it did not send SETTINGS_ENABLE_PUSH 0).
 ///
 /// `push` sends a PUSH_PROMISE on the request's stream, then the response on the promised
 /// stream. Call it before returning the response of the request, so the promise precedes the

@@ -528,3 +528,28 @@ async fn a_peer_that_never_reads_is_closed_after_the_write_timeout() {
     assert!(msg.contains("writing to the peer timed out"), "{msg}");
     drop(tcp);
 }
+
+/// A handler gets a `Pusher` only from a client that allows push (RFC 9113 §8.4: a client that
+/// sent SETTINGS_ENABLE_PUSH 0 must not be sent PUSH_PROMISE, so there is nothing to offer).
+#[tokio::test]
+async fn pusher_only_when_the_client_allows_push() {
+    let server = Server::builder()
+        .handler(|req: Request<h2proto_tokio::RecvBody>| async move {
+            let has = req.extensions().get::<h2proto_tokio::Pusher>().is_some();
+            http::Response::new(Full::new(Bytes::from(if has { "pusher" } else { "none" })))
+        })
+        .build();
+    let (addr, _task) = start(server).await;
+    let uri: http::Uri = format!("http://{addr}/").parse().unwrap();
+    for (enable_push, expected) in [(true, "pusher"), (false, "none")] {
+        let mut config = ClientConfig::default();
+        config.h2.enable_push = enable_push;
+        let client = Client::connect(&uri, config).await.unwrap();
+        let resp = client.request(get("/")).await.unwrap();
+        assert_eq!(
+            body_bytes(resp).await,
+            expected,
+            "enable_push {enable_push}"
+        );
+    }
+}

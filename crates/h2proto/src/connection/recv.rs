@@ -94,7 +94,7 @@ impl Connection {
             } else {
                 self.events.push_back(Event::Frame {
                     sent: false,
-                    frame: f.clone(),
+                    frame: Box::new(f.clone()),
                     headers: None,
                 });
             }
@@ -367,7 +367,7 @@ impl Connection {
         if let Some(f) = self.trace_pending.take() {
             self.events.push_back(Event::Frame {
                 sent: false,
-                frame: f,
+                frame: Box::new(f),
                 headers: Some(headers.clone()),
             });
         }

@@ -21,7 +21,7 @@ impl Connection {
         if self.config.trace_frames {
             self.events.push_back(Event::Frame {
                 sent: true,
-                frame: f,
+                frame: Box::new(f),
                 headers: None,
             });
         }
@@ -172,7 +172,7 @@ impl Connection {
             };
             self.events.push_back(Event::Frame {
                 sent: true,
-                frame: f,
+                frame: Box::new(f),
                 headers: end_headers.then(|| headers.to_vec()),
             });
         }
@@ -193,11 +193,11 @@ impl Connection {
             if trace {
                 self.events.push_back(Event::Frame {
                     sent: true,
-                    frame: Frame::Continuation(frame::Continuation {
+                    frame: Box::new(Frame::Continuation(frame::Continuation {
                         stream_id: id,
                         block: Bytes::copy_from_slice(chunk),
                         end_headers: last,
-                    }),
+                    })),
                     headers: last.then(|| headers.to_vec()),
                 });
             }
@@ -312,12 +312,12 @@ impl Connection {
                 if self.config.trace_frames {
                     self.events.push_back(Event::Frame {
                         sent: true,
-                        frame: Frame::Data(frame::Data {
+                        frame: Box::new(Frame::Data(frame::Data {
                             stream_id: id,
                             data: Bytes::copy_from_slice(&dst[payload_start..]),
                             end_stream: end,
                             pad: None,
-                        }),
+                        })),
                         headers: None,
                     });
                 }
@@ -344,12 +344,12 @@ impl Connection {
                 if self.config.trace_frames {
                     self.events.push_back(Event::Frame {
                         sent: true,
-                        frame: Frame::Data(frame::Data {
+                        frame: Box::new(Frame::Data(frame::Data {
                             stream_id: id,
                             data: Bytes::new(),
                             end_stream: true,
                             pad: None,
-                        }),
+                        })),
                         headers: None,
                     });
                 }
