@@ -23,9 +23,35 @@ fn push_map(map: &HeaderMap, out: &mut Vec<Header>) {
         if is_connection_specific(name, value) || name == http::header::HOST {
             continue;
         }
-        let mut h = Header::new(name_bytes(name), Bytes::copy_from_slice(value.as_bytes()));
+        let mut h = Header::new(name_bytes(name), value_bytes(value));
         h.sensitive = value.is_sensitive();
         out.push(h);
+    }
+}
+
+/// A field value as `Bytes`: common `content-type` values from static memory (no allocation per
+/// response); others are copied (`HeaderValue` does not hand out its own `Bytes`).
+fn value_bytes(value: &HeaderValue) -> Bytes {
+    const COMMON: &[&str] = &[
+        "text/html",
+        "text/html; charset=utf-8",
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "text/css",
+        "text/css; charset=utf-8",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/octet-stream",
+        "image/png",
+        "image/jpeg",
+        "image/svg+xml",
+        "image/x-icon",
+    ];
+    let v = value.as_bytes();
+    match COMMON.iter().find(|c| c.as_bytes() == v) {
+        Some(c) => Bytes::from_static(c.as_bytes()),
+        None => Bytes::copy_from_slice(v),
     }
 }
 
