@@ -920,7 +920,9 @@ mod tests {
         let meta = std::fs::metadata(&path).unwrap();
         let now = Instant::now();
         cache.put(&path, &meta, &Bytes::from_static(b"one"));
-        assert_eq!(cache.fresh(&path, now).as_deref(), Some(&b"one"[..]));
+        let (data, length) = cache.fresh(&path, now).unwrap();
+        assert_eq!(&data[..], b"one");
+        assert_eq!(length, "3", "the cached content-length value");
         // Past the check interval the file is compared again: a new size is a miss.
         let later = now + 2 * RESOLVE_TTL;
         assert!(cache.fresh(&path, later).is_none());
