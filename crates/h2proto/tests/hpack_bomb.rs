@@ -6,28 +6,12 @@
 
 use bytes::Bytes;
 use h2proto::hpack::{Decoder, DecoderError, Header};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-        PEAK.fetch_max(live, Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn a_16k_reference_bomb_is_refused_with_bounded_memory_and_the_table_in_sync() {
@@ -47,10 +31,9 @@ fn a_16k_reference_bomb_is_refused_with_bounded_memory_and_the_table_in_sync() {
     // Block 2: 16384 references to index 62 (0xbe).
     let bomb = Bytes::from(vec![0xbe; 16 * 1024]);
     let mut out: Vec<Header> = Vec::with_capacity(8);
-    let before = LIVE.load(Relaxed);
-    PEAK.store(before, Relaxed);
+    let before = counting_alloc::start();
     let err = decoder.decode(&bomb, &mut out).unwrap_err();
-    let grew = PEAK.load(Relaxed) - before;
+    let grew = counting_alloc::peak_above(before);
     assert_eq!(err, DecoderError::HeaderListTooLarge);
     assert!(out.is_empty(), "nothing is kept");
     assert!(grew < 64 * 1024, "decoding the bomb allocated {grew} bytes");

@@ -8,61 +8,19 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 use common::*;
+use counting_alloc::{grown, peak_above, start};
 use h2proto::frame::Frame;
 use h2proto::{Config, ErrorCode, Event, StreamId};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-        PEAK.fetch_max(live, Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let live = LIVE.fetch_add(new_size, Relaxed) + new_size;
-        PEAK.fetch_max(live, Relaxed);
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn live() -> usize {
-    LIVE.load(Relaxed)
-}
-
-/// Live bytes above `base` (0 if fewer).
-fn grown(base: usize) -> usize {
-    live().saturating_sub(base)
-}
-
-/// Starts peak tracking from now; returns the live byte count as the base.
-fn start() -> usize {
-    let base = live();
-    PEAK.store(base, Relaxed);
-    base
-}
-
-fn peak_above(base: usize) -> usize {
-    PEAK.load(Relaxed).saturating_sub(base)
-}
 
 /// Forgets the events the test harness collected (they are the application's, not ours).
 fn drop_events(p: &mut RawPeer) {
