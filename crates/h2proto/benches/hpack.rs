@@ -103,6 +103,50 @@ fn encode_hpack_crate(stories: &[Story]) -> usize {
     total
 }
 
+/// Every block of every story through `Decoder::decode`, a fresh decoder per story.
+fn decode_all(wires: &[Vec<Bytes>], out: &mut Vec<Header>) {
+    for wire in wires {
+        let mut dec = Decoder::new();
+        for block in wire {
+            out.clear();
+            dec.decode(block, out).unwrap();
+            black_box(&*out);
+        }
+    }
+}
+
+/// The same through `Decoder::decode_block`.
+fn decode_all_block(wires: &[Vec<Bytes>], out: &mut HeaderBlock) {
+    for wire in wires {
+        let mut dec = Decoder::new();
+        for block in wire {
+            dec.decode_block(block, out).unwrap();
+            black_box(&*out);
+        }
+    }
+}
+
+/// The same through httlib-hpack (which decodes from a mutable copy of each block).
+fn decode_all_httlib(wires: &[Vec<Bytes>]) {
+    for wire in wires {
+        let mut dec = httlib_hpack::Decoder::default();
+        for block in wire {
+            let mut buf = block.to_vec();
+            let mut out = Vec::new();
+            dec.decode(&mut buf, &mut out).unwrap();
+            black_box(&out);
+        }
+    }
+}
+
+/// How long `f` takes (for the interleaved comparison, outside criterion).
+#[allow(clippy::disallowed_methods)] // a benchmark timing itself, not protocol code
+fn timed(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
+}
+
 fn bench(c: &mut Criterion) {
     let stories = load_stories();
     let blocks: usize = stories.iter().map(Vec::len).sum();
@@ -148,52 +192,13 @@ fn bench(c: &mut Criterion) {
     // Criterion times one library after the other, so on a shared machine a load change
     // between them skews the ratio. This interleaves the two decoders, run for run, and
     // reports the ratio of their best times as well.
-    #[allow(clippy::disallowed_methods)] // a benchmark timing itself, not protocol code
-    let decode_ours = |out: &mut Vec<Header>| {
-        let t = Instant::now();
-        for wire in &wires {
-            let mut dec = Decoder::new();
-            for block in wire {
-                out.clear();
-                dec.decode(block, out).unwrap();
-                black_box(&*out);
-            }
-        }
-        t.elapsed()
-    };
-    #[allow(clippy::disallowed_methods)]
-    let decode_block = |out: &mut HeaderBlock| {
-        let t = Instant::now();
-        for wire in &wires {
-            let mut dec = Decoder::new();
-            for block in wire {
-                dec.decode_block(block, out).unwrap();
-                black_box(&*out);
-            }
-        }
-        t.elapsed()
-    };
-    #[allow(clippy::disallowed_methods)]
-    let decode_httlib = || {
-        let t = Instant::now();
-        for wire in &wires {
-            let mut dec = httlib_hpack::Decoder::default();
-            for block in wire {
-                let mut buf = block.to_vec();
-                let mut out = Vec::new();
-                dec.decode(&mut buf, &mut out).unwrap();
-                black_box(&out);
-            }
-        }
-        t.elapsed()
-    };
     let (mut ours, mut block, mut theirs) = (Duration::MAX, Duration::MAX, Duration::MAX);
     let mut out = Vec::with_capacity(64);
     let mut out_block = HeaderBlock::new();
     for _ in 0..INTERLEAVED_RUNS {
-        block = block.min(decode_block(&mut out_block));
-        theirs = theirs.min(decode_httlib());
-        ours = ours.min(decode_ours(&mut out));
+        block = block.min(timed(|| decode_all_block(&wires, &mut out_block)));
+        theirs = theirs.min(timed(|| decode_all_httlib(&wires)));
+        ours = ours.min(timed(|| decode_all(&wires, &mut out)));
     }
     eprintln!(
         "interleaved decode, best of {INTERLEAVED_RUNS}: h2proto-block {block:.2?} ({:.2}x), \
@@ -206,42 +211,13 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(blocks as u64));
     g.bench_function("h2proto", |b| {
         let mut out = Vec::with_capacity(64);
-        b.iter(|| {
-            for wire in &wires {
-                let mut dec = Decoder::new();
-                for block in wire {
-                    out.clear();
-                    dec.decode(block, &mut out).unwrap();
-                    black_box(&out);
-                }
-            }
-        })
+        b.iter(|| decode_all(&wires, &mut out))
     });
     g.bench_function("h2proto-block", |b| {
         let mut out = HeaderBlock::new();
-        b.iter(|| {
-            for wire in &wires {
-                let mut dec = Decoder::new();
-                for block in wire {
-                    dec.decode_block(block, &mut out).unwrap();
-                    black_box(&out);
-                }
-            }
-        })
+        b.iter(|| decode_all_block(&wires, &mut out))
     });
-    g.bench_function("httlib-hpack", |b| {
-        b.iter(|| {
-            for wire in &wires {
-                let mut dec = httlib_hpack::Decoder::default();
-                for block in wire {
-                    let mut buf = block.to_vec();
-                    let mut out = Vec::new();
-                    dec.decode(&mut buf, &mut out).unwrap();
-                    black_box(&out);
-                }
-            }
-        })
-    });
+    g.bench_function("httlib-hpack", |b| b.iter(|| decode_all_httlib(&wires)));
     g.bench_function("hpack", |b| {
         b.iter(|| {
             for wire in &wires {
