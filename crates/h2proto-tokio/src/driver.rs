@@ -205,8 +205,9 @@ struct PendingData {
 #[derive(Default)]
 struct Slot {
     /// A response body the connection task polls itself, with the waker that marks this stream
-    /// ready (see [`BodyWakeups`]).
-    source: Option<(crate::BoxBody, Waker)>,
+    /// ready (see [`BodyWakeups`]); the waker is made when the body first has to wait, so a body
+    /// that is ready at once (most responses) costs none.
+    source: Option<(crate::BoxBody, Option<Waker>)>,
     body_tx: Option<chan::Sender<BodyEvent>>,
     response_tx: Option<oneshot::Sender<ResponseResult>>,
     pending: VecDeque<PendingData>,
@@ -542,7 +543,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
                     self.pump_body(id);
                 }
             }
-
             if !progressed {
                 break;
             }
@@ -1108,7 +1108,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
     /// Only a body that must wait is handed to a task.
     fn respond_now(&mut self, id: StreamId, resp: Response<crate::BoxBody>) {
         use http_body::Body as _;
-        let (parts, mut body) = resp.into_parts();
+        let (parts, body) = resp.into_parts();
         let end_stream = body.is_end_stream();
         let headers = headers::response_headers(parts.status, &parts.headers);
         if let Err(e) = self.conn.send_response(id, headers, end_stream) {
@@ -1118,68 +1118,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
         if end_stream {
             return;
         }
-        let mut cx = Context::from_waker(&self.noop);
-        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Pin::new(&mut body).poll_frame(&mut cx)
-        }));
-        let (data, end) = match polled {
-            Ok(Poll::Pending) => {
-                self.start_source(id, body);
-                return;
-            }
-            Ok(Poll::Ready(None)) => (Bytes::new(), true),
-            Ok(Poll::Ready(Some(Ok(frame)))) => match frame.into_data() {
-                Ok(data) => {
-                    let end = body.is_end_stream();
-                    (data, end)
-                }
-                Err(frame) => {
-                    if let Ok(trailers) = frame.into_trailers() {
-                        if let Some(slot) = self.streams.get_mut(&id) {
-                            slot.trailers = Some(headers::trailer_headers(&trailers));
-                        }
-                        self.flush_stream(id);
-                    }
-                    return;
-                }
-            },
-            Ok(Poll::Ready(Some(Err(_)))) | Err(_) => {
-                let _ = self.conn.reset_stream(id, ErrorCode::INTERNAL_ERROR);
-                return;
-            }
-        };
-        if !data.is_empty() || end {
-            let Some(slot) = self.streams.get_mut(&id) else {
-                return;
-            };
-            slot.pending.push_back(PendingData {
-                data,
-                end_stream: end,
-                done: None,
-            });
-            self.flush_stream(id);
-        }
-        if !end {
-            // The rest is polled here as the stream drains, queued behind this first chunk.
-            self.start_source(id, body);
-        }
-    }
-
-    /// Keeps `body` in the stream's slot and polls it from now on (see [`BodyWakeups`]).
-    fn start_source(&mut self, id: StreamId, body: crate::BoxBody) {
-        let shared = self
-            .wakeups
-            .get_or_insert_with(|| {
-                Arc::new(BodyWakeups {
-                    state: std::sync::Mutex::new((Vec::new(), None)),
-                })
-            })
-            .clone();
-        let waker = Waker::from(Arc::new(StreamWaker { id, shared }));
         let Some(slot) = self.streams.get_mut(&id) else {
             return;
         };
-        slot.source = Some((body, waker));
+        slot.source = Some((body, None));
         self.pump_body(id);
     }
 
@@ -1199,12 +1141,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<IO> {
             let Some((body, waker)) = slot.source.as_mut() else {
                 return;
             };
-            let mut cx = Context::from_waker(waker);
+            let mut cx = Context::from_waker(waker.as_ref().unwrap_or(&self.noop));
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 Pin::new(&mut *body).poll_frame(&mut cx)
             }));
             match polled {
-                Ok(Poll::Pending) => return,
+                Ok(Poll::Pending) if waker.is_some() => return,
+                Ok(Poll::Pending) => {
+                    // The first wait: from now on the body wakes this stream, so poll it again
+                    // with that waker (the first poll only had the no-op one).
+                    let shared = self
+                        .wakeups
+                        .get_or_insert_with(|| {
+                            Arc::new(BodyWakeups {
+                                state: std::sync::Mutex::new((Vec::new(), None)),
+                            })
+                        })
+                        .clone();
+                    *waker = Some(Waker::from(Arc::new(StreamWaker { id, shared })));
+                    continue;
+                }
                 Ok(Poll::Ready(None)) => {
                     slot.source = None;
                     slot.pending.push_back(PendingData {
